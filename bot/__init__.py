@@ -1,0 +1,1 @@
+"""apbot's conversation layer and front-ends (console, Telegram)."""

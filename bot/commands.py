@@ -1,0 +1,86 @@
+"""The chat commands: parse the arguments, ask the engine, render the answer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.core import Command, Commands, Context, Incoming
+from bot.format import esc
+from bot.views import plan_view, status_view
+from workflows.queries import ap_status, find_work_package, plan_overview
+
+
+def today_of(ctx: Context, now: datetime) -> datetime:
+    return now.astimezone(ctx.settings.timezone)
+
+
+def help_text(commands: Commands) -> str:
+    lines = [
+        "👋 Ich bin <b>apbot</b>, der Assistent des Koordinierungsteams für den "
+        "Arbeits- und Zeitplan Bildungskommunen.",
+        "",
+        "<b>Befehle</b>",
+    ]
+    for c in commands.ordered:
+        alias = f" (auch /{', /'.join(c.aliases)})" if c.aliases else ""
+        usage = f" {esc(c.usage)}" if c.usage else ""
+        lines.append(f"/{c.name}{usage} – {esc(c.description)}{alias}")
+    lines += [
+        "",
+        "<b>Beispiele</b>",
+        "/status AP3 · /status 3 · /status Bildungsportal",
+        "/plan",
+    ]
+    return "\n".join(lines)
+
+
+def make_help(commands: Commands) -> Command:
+    def hilfe(ctx: Context, msg: Incoming, args: str, now: datetime) -> str:
+        return help_text(commands)
+
+    return Command("hilfe", hilfe, "Was ich kann, mit Beispielen", aliases=("help",))
+
+
+def start(ctx: Context, msg: Incoming, args: str, now: datetime) -> str:
+    return "Guten Tag! " + help_text(COMMANDS).removeprefix("👋 ")
+
+
+def unknown_ap_text(ctx: Context, number: int) -> str:
+    return f"AP {number} gibt es nicht – der Plan hat {ctx.plan.ap_range}."
+
+
+def status(ctx: Context, msg: Incoming, args: str, now: datetime) -> str:
+    if not args:
+        return ("Welches Arbeitspaket? Zum Beispiel: /status AP3 oder /status Bildungsportal. "
+                "/plan zeigt alle.")
+    lookup = find_work_package(ctx.plan, args)
+    if lookup.unknown_number is not None:
+        return unknown_ap_text(ctx, lookup.unknown_number)
+    if lookup.found is None:
+        if lookup.candidates:
+            names = ", ".join(f"{wp.label} ({esc(wp.title)})" for wp in lookup.candidates[:6])
+            return f"Mit „{esc(args)}“ passen mehrere Arbeitspakete: {names}. Welches meinen Sie?"
+        return (f"Zu „{esc(args)}“ finde ich kein Arbeitspaket. Versuchen Sie /status AP3 "
+                f"oder ein Wort aus dem Titel; /plan zeigt alle.")
+    today = today_of(ctx, now).date()
+    st = ap_status(ctx.plan, lookup.found, ctx.store.updates(lookup.found.id),
+                   ctx.store.marks(), today)
+    return status_view(st, today)
+
+
+def plan(ctx: Context, msg: Incoming, args: str, now: datetime) -> str:
+    today = today_of(ctx, now).date()
+    return plan_view(ctx.plan, plan_overview(ctx.plan, ctx.store.updates(), ctx.store.marks(),
+                                             today), today)
+
+
+def build_commands() -> Commands:
+    commands = Commands()
+    commands.add(Command("status", status, "Stand eines Arbeitspakets", usage="AP3"))
+    commands.add(Command("plan", plan, "Alle Arbeitspakete auf einen Blick"))
+    commands.add(make_help(commands))
+    commands.add(Command("start", start, "Begrüßung und Überblick", menu=False))
+    return commands
+
+
+COMMANDS = build_commands()

@@ -1,0 +1,73 @@
+"""The terminal front-end: you are an admin member of the team chat; no account needed."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from typing import TextIO
+
+from bot.core import SORRY, Core, Incoming
+from bot.format import to_plain
+
+log = logging.getLogger(__name__)
+CONSOLE_CHAT_ID = 0
+CONSOLE_USER_ID = 0
+GREETING = ("apbot – Konsole auf dem Plan „{plan}“.\n"
+            "Schreiben Sie z. B. /status AP3, /plan oder /hilfe. Beenden mit Strg+D.")
+
+
+class Console:
+    """Feeds lines to the core as messages in the team chat and prints the answers."""
+
+    def __init__(self, core: Core, clock: Callable[[], datetime], out: TextIO,
+                 user_name: str = "Konsole") -> None:
+        self.core = core
+        self.clock = clock
+        self.out = out
+        self.user_name = user_name
+        self._message_ids = itertools.count(1)
+
+    def incoming(self, text: str, now: datetime) -> Incoming:
+        team = self.core.ctx.settings.team_chat_id
+        return Incoming(
+            text=text, chat_id=team if team is not None else CONSOLE_CHAT_ID,
+            user_id=CONSOLE_USER_ID, user_name=self.user_name, chat_type="group",
+            message_id=next(self._message_ids), date=now, via_console=True,
+        )
+
+    def say(self, text: str) -> None:
+        """Answer one line; a failure is logged and apologised for, never fatal."""
+        now = self.clock()
+        try:
+            replies = self.core.handle(self.incoming(text, now), now)
+        except Exception:
+            log.exception("handler failed for console input")
+            replies = []
+            print(SORRY, file=self.out)
+        for reply in replies:
+            print(to_plain(reply.text), file=self.out)
+            for button in reply.buttons:
+                print(f"  [{button.label}] – in der Konsole: /rueckgaengig", file=self.out)
+        if replies:
+            print(file=self.out)
+        self.out.flush()
+
+    def run(self, lines: Iterable[str], greet: bool = False) -> None:
+        """Answer every non-empty line until the input ends."""
+        if greet:
+            print(GREETING.format(plan=self.core.ctx.plan.source), file=self.out)
+        for line in lines:
+            if line.strip():
+                self.say(line.rstrip("\n"))
+
+
+def prompted_lines(prompt: str = "> ") -> Iterator[str]:
+    """Lines typed at a terminal, with line editing; ends on Ctrl+D or Ctrl+C."""
+    while True:
+        try:
+            yield input(prompt)
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return

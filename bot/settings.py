@@ -1,0 +1,78 @@
+"""Settings from the environment, built in one place; tests construct `Settings` directly."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
+# The plan that ships with apbot, next to the packages in the source tree.
+SHIPPED_PLAN = Path(__file__).resolve().parent.parent / "data" / "plan.toml"
+
+
+class SettingsError(Exception):
+    """An environment variable has a value apbot cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    token: str | None = field(default=None, repr=False)
+    api_base_url: str = DEFAULT_API_BASE_URL
+    team_chat_id: int | None = None
+    allowed_chat_ids: frozenset[int] = frozenset()
+    admin_ids: frozenset[int] = frozenset()
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Berlin"))
+    data_dir: Path = Path("data")
+    plan_path: Path = SHIPPED_PLAN
+
+    @property
+    def chat_ids(self) -> frozenset[int]:
+        """The group chats apbot serves."""
+        team = {self.team_chat_id} if self.team_chat_id is not None else set()
+        return self.allowed_chat_ids | team
+
+
+def _chat_id(name: str, value: str) -> int:
+    try:
+        return int(value.strip())
+    except ValueError:
+        raise SettingsError(
+            f"{name}: „{value.strip()}“ ist keine Chat- oder Nutzer-ID (ganze Zahl, z. B. "
+            f"-1001234567890)."
+        ) from None
+
+
+def _id_list(name: str, value: str) -> frozenset[int]:
+    return frozenset(_chat_id(name, part) for part in value.split(",") if part.strip())
+
+
+def settings_from_env(env: Mapping[str, str]) -> Settings:
+    """Read APBOT_* and TELEGRAM_* variables; raise SettingsError naming the bad one."""
+    tz_name = env.get("APBOT_TIMEZONE", "").strip() or "Europe/Berlin"
+    try:
+        tz = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(
+            f"APBOT_TIMEZONE: unbekannte Zeitzone „{tz_name}“ (z. B. Europe/Berlin)."
+        ) from None
+    data_dir = Path(env.get("APBOT_DATA_DIR", "").strip() or "data")
+    plan = env.get("APBOT_PLAN", "").strip()
+    if plan:
+        plan_path = Path(plan)
+    elif (data_dir / "plan.toml").is_file():
+        plan_path = data_dir / "plan.toml"
+    else:
+        plan_path = SHIPPED_PLAN
+    team = env.get("APBOT_TEAM_CHAT_ID", "").strip()
+    return Settings(
+        token=env.get("TELEGRAM_BOT_TOKEN", "").strip() or None,
+        api_base_url=env.get("TELEGRAM_API_BASE_URL", "").strip() or DEFAULT_API_BASE_URL,
+        team_chat_id=_chat_id("APBOT_TEAM_CHAT_ID", team) if team else None,
+        allowed_chat_ids=_id_list("APBOT_ALLOWED_CHAT_IDS", env.get("APBOT_ALLOWED_CHAT_IDS", "")),
+        admin_ids=_id_list("APBOT_ADMIN_IDS", env.get("APBOT_ADMIN_IDS", "")),
+        timezone=tz,
+        data_dir=data_dir,
+        plan_path=plan_path,
+    )

@@ -1,0 +1,133 @@
+"""The Telegram front-end: python-telegram-bot long polling around the same core."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyParameters,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from bot.core import SORRY, Core, Incoming, Reply
+
+log = logging.getLogger(__name__)
+CORE = "core"
+
+
+def to_incoming(message: Message, bot_id: int, edited: bool) -> Incoming | None:
+    """The core's view of a Telegram message; None for service messages without a sender."""
+    user = message.from_user
+    if user is None:
+        return None
+    origin = message.forward_origin
+    forwarded: str | None = None
+    if origin is not None:
+        sender = getattr(origin, "sender_user", None)
+        forwarded = (sender.full_name if sender else
+                     getattr(origin, "sender_user_name", None) or
+                     getattr(getattr(origin, "chat", None), "title", None) or "unbekannt")
+    replied = message.reply_to_message
+    return Incoming(
+        text=message.text or message.caption or "",
+        chat_id=message.chat.id,
+        user_id=user.id,
+        user_name=user.full_name,
+        chat_type=message.chat.type,
+        message_id=message.message_id,
+        date=message.date,
+        is_bot=user.is_bot,
+        reply_to_bot=bool(replied and replied.from_user and replied.from_user.id == bot_id),
+        forwarded_from=forwarded,
+        edited=edited,
+    )
+
+
+def markup(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in reply.buttons]]
+    )
+
+
+async def send_replies(message: Message, replies: list[Reply]) -> None:
+    # In groups the answer quotes the question, so it is clear whom it answers.
+    quote = (ReplyParameters(message.message_id, allow_sending_without_reply=True)
+             if message.chat.type != "private" else None)
+    for reply in replies:
+        await message.get_bot().send_message(
+            message.chat.id, reply.text, parse_mode=ParseMode.HTML,
+            reply_markup=markup(reply), reply_parameters=quote,
+        )
+
+
+async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every update goes through here: convert, ask the core, send what it says."""
+    core: Core = context.bot_data[CORE]
+    message = update.message or update.edited_message
+    if message is None:
+        return
+    incoming = to_incoming(message, context.bot.id, edited=update.edited_message is not None)
+    if incoming is None:
+        return
+    now = datetime.now(core.ctx.settings.timezone)
+    await send_replies(message, core.handle(incoming, now))
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the failure and apologise in the chat; the bot keeps running."""
+    log.error("handler failed", exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            await context.bot.send_message(update.effective_chat.id, SORRY)
+        except TelegramError as err:
+            log.warning("could not send the apology: %s", err)
+
+
+async def register_menu(app: Application) -> None:  # type: ignore[type-arg]
+    """Learn our @name and set the command menu (best effort)."""
+    core: Core = app.bot_data[CORE]
+    app.bot_data[CORE] = core = core.with_username(app.bot.username)
+    settings = core.ctx.settings
+    if settings.team_chat_id is None:
+        log.warning("APBOT_TEAM_CHAT_ID is not set: apbot answers only admins in private chats "
+                    "and tells every group its chat id")
+    commands = [BotCommand(c.name, c.description) for c in core.commands.ordered if c.menu]
+    try:
+        await app.bot.set_my_commands(commands)
+    except TelegramError as err:
+        log.warning("could not register the command menu: %s", err)
+    log.info("apbot is running as @%s", app.bot.username)
+
+
+def build_application(core: Core) -> Application:  # type: ignore[type-arg]
+    settings = core.ctx.settings
+    if not settings.token:
+        raise ValueError("no token")
+    app = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .base_url(settings.api_base_url)
+        .post_init(register_menu)
+        .build()
+    )
+    app.bot_data[CORE] = core
+    app.add_handler(TypeHandler(Update, on_update))
+    app.add_error_handler(on_error)
+    return app
+
+
+def run_telegram(core: Core) -> None:
+    """Long-poll until SIGINT/SIGTERM."""
+    app = build_application(core)
+    # Retry start-up forever: a network outage at boot must not leave the team without its bot.
+    app.run_polling(allowed_updates=Update.ALL_TYPES, bootstrap_retries=-1)

@@ -1,0 +1,1 @@
+"""apbot's coordination engine: plan, store, progress and schedule, free of any chat library."""

@@ -1,0 +1,335 @@
+"""The Arbeits- und Zeitplan: loading and validating `plan.toml` into frozen dataclasses."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from dateutil.rrule import rrulestr
+
+from workflows.quarters import Quarter
+
+AP_ID = re.compile(r"^AP([1-9]\d{0,2})$")
+MEETING_KINDS = {"team": "Teambesprechung", "steering": "Steuerungsrunde"}
+
+
+class PlanError(Exception):
+    """The plan file cannot be used; the message names file, entry and field."""
+
+    def __init__(self, path: Path, problem: str, entry: str | None = None,
+                 field: str | None = None) -> None:
+        self.path, self.entry, self.field, self.problem = path, entry, field, problem
+        where = [str(path)]
+        if entry:
+            where.append(entry)
+        if field:
+            where.append(f"Feld „{field}“")
+        super().__init__(f"{', '.join(where)}: {problem}")
+
+
+@dataclass(frozen=True)
+class Programme:
+    name: str
+    start: Quarter
+    end: Quarter
+    bundesland: str
+    stale_after_weeks: int
+
+    @property
+    def first_day(self) -> date:
+        return self.start.first_day
+
+    @property
+    def last_day(self) -> date:
+        return self.end.last_day
+
+
+@dataclass(frozen=True)
+class WorkPackage:
+    id: str
+    title: str
+    description: str
+    start: Quarter
+    end: Quarter
+    lead: str | None
+    assumed: bool
+
+    @property
+    def number(self) -> int:
+        return int(self.id[2:])
+
+    @property
+    def label(self) -> str:
+        """How people write it: "AP 3"."""
+        return f"AP {self.number}"
+
+
+@dataclass(frozen=True)
+class Milestone:
+    id: str
+    ap: str
+    title: str
+    due: date
+    due_quarter: Quarter | None  # set when the plan gives a quarter rather than a date
+    assumed: bool
+
+
+@dataclass(frozen=True)
+class Meeting:
+    id: str
+    title: str
+    kind: str
+    rrule: str
+    dtstart: datetime  # naive: local time in the configured time zone
+    duration: timedelta
+    summary_before: timedelta
+    assumed: bool
+
+
+@dataclass(frozen=True)
+class Plan:
+    source: Path
+    programme: Programme
+    work_packages: tuple[WorkPackage, ...]
+    milestones: tuple[Milestone, ...]
+    meetings: tuple[Meeting, ...]
+
+    def work_package(self, ap_id: str) -> WorkPackage | None:
+        return next((wp for wp in self.work_packages if wp.id == ap_id), None)
+
+    def milestone(self, milestone_id: str) -> Milestone | None:
+        return next((m for m in self.milestones if m.id == milestone_id), None)
+
+    def milestones_of(self, ap_id: str) -> tuple[Milestone, ...]:
+        return tuple(m for m in self.milestones if m.ap == ap_id)
+
+    @property
+    def ap_range(self) -> str:
+        """ "AP 1 bis AP 13" for messages about unknown APs."""
+        numbers = [wp.number for wp in self.work_packages]
+        return f"AP {min(numbers)} bis AP {max(numbers)}"
+
+
+# ------------------------------------------------------------------ field readers
+
+Reader = Callable[[Any], Any]
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"erwartet Text in Anführungszeichen, gefunden {value!r}")
+    return value.strip()
+
+
+def _nonempty(value: Any) -> str:
+    text = _text(value)
+    if not text:
+        raise ValueError("darf nicht leer sein")
+    return text
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"erwartet true oder false, gefunden {value!r}")
+    return value
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"erwartet eine ganze Zahl ≥ 0, gefunden {value!r}")
+    return value
+
+
+def _quarter(value: Any) -> Quarter:
+    try:
+        return Quarter.parse(_text(value))
+    except ValueError:
+        raise ValueError(f"erwartet ein Quartal wie „Q4 2026“, gefunden {value!r}") from None
+
+
+def _due(value: Any) -> tuple[date, Quarter | None]:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value, None
+    text = _text(value)
+    try:
+        quarter = Quarter.parse(text)
+        return quarter.last_day, quarter
+    except ValueError:
+        pass
+    try:
+        return date.fromisoformat(text), None
+    except ValueError:
+        raise ValueError(
+            "erwartet ein Quartal wie „Q2 2026“ oder ein Datum wie „2026-06-12“, "
+            f"gefunden {value!r}"
+        ) from None
+
+
+def _local_datetime(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            raise ValueError("Ortszeit ohne Zeitzone angeben, z. B. 2025-01-07T10:00")
+        return value
+    try:
+        parsed = datetime.fromisoformat(_text(value))
+    except ValueError:
+        raise ValueError(
+            f"erwartet Datum und Uhrzeit wie „2025-01-07T10:00“, gefunden {value!r}"
+        ) from None
+    if parsed.tzinfo is not None:
+        raise ValueError("Ortszeit ohne Zeitzone angeben, z. B. 2025-01-07T10:00")
+    return parsed
+
+
+def _ap_id(value: Any) -> str:
+    text = _text(value).upper().replace(" ", "")
+    if not AP_ID.match(text):
+        raise ValueError(f"erwartet eine AP-Kennung wie „AP3“, gefunden {value!r}")
+    return text
+
+
+def _meeting_kind(value: Any) -> str:
+    kind = _text(value)
+    if kind not in MEETING_KINDS:
+        raise ValueError(f"erwartet „team“ oder „steering“, gefunden {value!r}")
+    return kind
+
+
+# field name -> (reader, default); a default of ... marks a required field
+Schema = Mapping[str, tuple[Reader, Any]]
+
+PROGRAMME: Schema = {
+    "name": (_nonempty, ...), "start": (_quarter, ...), "end": (_quarter, ...),
+    "bundesland": (_nonempty, "SN"),
+    "stale_after_weeks": (_count, 6),
+}
+WORK_PACKAGE: Schema = {
+    "id": (_ap_id, ...), "title": (_nonempty, ...), "description": (_text, ""),
+    "start": (_quarter, ...), "end": (_quarter, ...), "lead": (_text, ""),
+    "assumed": (_flag, False),
+}
+MILESTONE: Schema = {
+    "id": (_nonempty, ...), "ap": (_ap_id, ...), "title": (_nonempty, ...), "due": (_due, ...),
+    "assumed": (_flag, False),
+}
+MEETING: Schema = {
+    "id": (_nonempty, ...), "title": (_nonempty, ...), "kind": (_meeting_kind, ...),
+    "rrule": (_nonempty, ...), "dtstart": (_local_datetime, ...),
+    "duration_minutes": (_count, 60), "summary_before_minutes": (_count, 60),
+    "assumed": (_flag, False),
+}
+TOP_LEVEL = {"programme", "work_package", "milestone", "meeting"}
+
+
+def _read_entry(path: Path, entry: str, raw: Any, schema: Schema) -> dict[str, Any]:
+    """Check one table against its schema and convert its values."""
+    if not isinstance(raw, dict):
+        raise PlanError(path, "erwartet eine Tabelle", entry)
+    unknown = sorted(set(raw) - set(schema))
+    if unknown:
+        raise PlanError(path, f"unbekanntes Feld (erlaubt: {', '.join(schema)})", entry, unknown[0])
+    values: dict[str, Any] = {}
+    for name, (reader, default) in schema.items():
+        if name not in raw:
+            if default is ...:
+                raise PlanError(path, "fehlt", entry, name)
+            values[name] = reader(default)
+            continue
+        try:
+            values[name] = reader(raw[name])
+        except ValueError as err:
+            raise PlanError(path, str(err), entry, name) from None
+    return values
+
+
+def _entries(path: Path, document: dict[str, Any], key: str, schema: Schema,
+             label: str) -> list[tuple[str, dict[str, Any]]]:
+    """All [[key]] tables, each with a name for messages, ids checked for duplicates."""
+    raw = document.get(key, [])
+    if not isinstance(raw, list):
+        raise PlanError(path, f"erwartet eine Liste von [[{key}]]-Tabellen", f"[{key}]")
+    seen: set[str] = set()
+    out = []
+    for n, item in enumerate(raw, start=1):
+        name = f"{label} Nr. {n}"
+        if isinstance(item, dict) and isinstance(item.get("id"), str):
+            name += f" ({item['id']})"
+        values = _read_entry(path, name, item, schema)
+        if values["id"] in seen:
+            raise PlanError(path, f"Kennung {values['id']!r} kommt doppelt vor", name, "id")
+        seen.add(values["id"])
+        out.append((name, values))
+    return out
+
+
+def parse_plan(text: str, path: Path) -> Plan:
+    """Validate plan text; raise PlanError naming the file, entry and field."""
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise PlanError(path, f"TOML-Syntaxfehler: {err}") from None
+    unknown = sorted(set(document) - TOP_LEVEL)
+    if unknown:
+        raise PlanError(path, f"unbekannter Abschnitt [{unknown[0]}] "
+                        f"(erlaubt: {', '.join(sorted(TOP_LEVEL))})")
+    if "programme" not in document:
+        raise PlanError(path, "der Abschnitt [programme] fehlt")
+    prog = _read_entry(path, "[programme]", document["programme"], PROGRAMME)
+    programme = Programme(**prog)
+    if programme.end < programme.start:
+        raise PlanError(path, f"Ende {programme.end} liegt vor dem Beginn {programme.start}",
+                        "[programme]", "end")
+
+    work_packages = []
+    for name, v in _entries(path, document, "work_package", WORK_PACKAGE, "[[work_package]]"):
+        wp = WorkPackage(v["id"], v["title"], v["description"], v["start"], v["end"],
+                         v["lead"] or None, v["assumed"])
+        if wp.end < wp.start:
+            raise PlanError(path, f"Ende {wp.end} liegt vor dem Beginn {wp.start}", name, "end")
+        for fld, q in (("start", wp.start), ("end", wp.end)):
+            if not programme.start <= q <= programme.end:
+                raise PlanError(path, f"{q} liegt außerhalb des Programms "
+                                f"({programme.start} – {programme.end})", name, fld)
+        work_packages.append(wp)
+    if not work_packages:
+        raise PlanError(path, "der Plan enthält kein [[work_package]]")
+    ap_ids = {wp.id for wp in work_packages}
+
+    milestones = []
+    for name, v in _entries(path, document, "milestone", MILESTONE, "[[milestone]]"):
+        if v["ap"] not in ap_ids:
+            raise PlanError(path, f"Arbeitspaket {v['ap']!r} gibt es im Plan nicht", name, "ap")
+        due, quarter = v["due"]
+        if not programme.first_day <= due <= programme.last_day:
+            raise PlanError(path, f"{due:%d.%m.%Y} liegt außerhalb des Programms "
+                            f"({programme.start} – {programme.end})", name, "due")
+        milestones.append(Milestone(v["id"], v["ap"], v["title"], due, quarter, v["assumed"]))
+
+    meetings = []
+    for name, v in _entries(path, document, "meeting", MEETING, "[[meeting]]"):
+        try:
+            rrulestr(v["rrule"], dtstart=v["dtstart"])
+        except (ValueError, TypeError) as err:
+            raise PlanError(path, f"keine gültige RRULE ({err})", name, "rrule") from None
+        meetings.append(Meeting(
+            v["id"], v["title"], v["kind"], v["rrule"], v["dtstart"],
+            timedelta(minutes=v["duration_minutes"]),
+            timedelta(minutes=v["summary_before_minutes"]), v["assumed"],
+        ))
+    return Plan(path, programme, tuple(work_packages), tuple(milestones), tuple(meetings))
+
+
+def load_plan(path: Path) -> Plan:
+    """Read and validate the plan file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PlanError(path, "die Plandatei gibt es nicht") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise PlanError(path, f"die Plandatei ist nicht lesbar ({err})") from None
+    return parse_plan(text, path)

@@ -1,0 +1,75 @@
+"""The progress log: recorded updates, milestone marks, and what follows from them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+# The states an AP can be reported in, in the words the team uses.
+STATES = ("läuft", "verzögert", "blockiert", "zurückgestellt", "abgeschlossen")
+
+
+@dataclass(frozen=True)
+class Author:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class Update:
+    """One progress report for one work package."""
+
+    ap: str
+    text: str
+    author: Author
+    chat_id: int
+    message_id: int | None
+    at: datetime
+    state: str | None = None
+    percent: int | None = None
+    forwarded_from: str | None = None
+    withdrawn: bool = False
+    id: int | None = None  # assigned by the store
+
+
+@dataclass(frozen=True)
+class MilestoneMark:
+    """A milestone recorded as reached."""
+
+    milestone: str
+    reached_on: date
+    author: Author
+    chat_id: int
+    message_id: int | None
+    at: datetime
+    withdrawn: bool = False
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class APProgress:
+    """Where a work package stands according to its updates."""
+
+    state: str | None
+    percent: int | None
+    last_update: datetime | None
+    recent: tuple[Update, ...]  # newest first
+
+
+def ap_progress(updates: Iterable[Update], recent: int = 5) -> APProgress:
+    """Fold an AP's updates (any order) into its current state, progress and latest reports."""
+    live = sorted((u for u in updates if not u.withdrawn), key=lambda u: u.at, reverse=True)
+    state = next((u.state for u in live if u.state), None)
+    percent = next((u.percent for u in live if u.percent is not None), None)
+    if state == "abgeschlossen" and percent is None:
+        percent = 100
+    return APProgress(state, percent, live[0].at if live else None, tuple(live[:recent]))
+
+
+def reached_milestones(marks: Iterable[MilestoneMark]) -> dict[str, date]:
+    """Milestone id → the day it was reached, ignoring withdrawn marks."""
+    reached: dict[str, date] = {}
+    for mark in sorted((m for m in marks if not m.withdrawn), key=lambda m: m.at):
+        reached[mark.milestone] = mark.reached_on
+    return reached

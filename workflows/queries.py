@@ -1,0 +1,112 @@
+"""Pure questions about the plan and the progress log; every one takes `today`."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from workflows.plan import Milestone, Plan, WorkPackage
+from workflows.progress import APProgress, MilestoneMark, Update, ap_progress, reached_milestones
+from workflows.quarters import span_position
+
+DUE_SOON_DAYS = 90
+
+
+@dataclass(frozen=True)
+class MilestoneStatus:
+    milestone: Milestone
+    reached_on: date | None
+    days_left: int  # negative when overdue
+
+    @property
+    def kind(self) -> str:
+        """One of: erreicht, überfällig, bald, offen."""
+        if self.reached_on is not None:
+            return "erreicht"
+        if self.days_left < 0:
+            return "überfällig"
+        return "bald" if self.days_left <= DUE_SOON_DAYS else "offen"
+
+
+@dataclass(frozen=True)
+class APStatus:
+    wp: WorkPackage
+    phase: str  # "nicht begonnen", "läuft", "beendet"
+    quarter_of_span: tuple[int, int] | None
+    progress: APProgress
+    milestones: tuple[MilestoneStatus, ...]
+
+    @property
+    def reached_count(self) -> int:
+        return sum(1 for m in self.milestones if m.reached_on is not None)
+
+
+def milestone_status(m: Milestone, reached: Mapping[str, date], today: date) -> MilestoneStatus:
+    return MilestoneStatus(m, reached.get(m.id), (m.due - today).days)
+
+
+def ap_status(plan: Plan, wp: WorkPackage, updates: Iterable[Update],
+              marks: Iterable[MilestoneMark], today: date) -> APStatus:
+    """Where one AP stands on `today`: plan phase, reported progress, milestones."""
+    if today < wp.start.first_day:
+        phase = "nicht begonnen"
+    elif today > wp.end.last_day:
+        phase = "beendet"
+    else:
+        phase = "läuft"
+    reached = reached_milestones(marks)
+    return APStatus(
+        wp, phase, span_position(wp.start, wp.end, today),
+        ap_progress(u for u in updates if u.ap == wp.id),
+        tuple(milestone_status(m, reached, today) for m in plan.milestones_of(wp.id)),
+    )
+
+
+def plan_overview(plan: Plan, updates: Iterable[Update], marks: Iterable[MilestoneMark],
+                  today: date) -> list[APStatus]:
+    """The status of every AP, in plan order."""
+    updates, marks = list(updates), list(marks)
+    return [ap_status(plan, wp, updates, marks, today) for wp in plan.work_packages]
+
+
+# -- finding an AP from what people type ---------------------------------------
+
+_AP_REF = re.compile(r"^(?:ap|arbeitspaket)?\s*0*(\d{1,3})$")
+
+
+def fold(text: str) -> str:
+    """Lower-case, without accents or ß, for forgiving matching."""
+    text = text.casefold().replace("ß", "ss")
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+@dataclass(frozen=True)
+class APLookup:
+    """The result of finding an AP: exactly one, several candidates, or a number not in the plan."""
+
+    found: WorkPackage | None = None
+    candidates: tuple[WorkPackage, ...] = ()
+    unknown_number: int | None = None
+
+
+def find_work_package(plan: Plan, query: str) -> APLookup:
+    """Find an AP by "AP3", "ap 3", "3", "Arbeitspaket 3" or words of its title."""
+    cleaned = " ".join(query.strip().lower().replace("#", "").split())
+    if m := _AP_REF.match(cleaned):
+        number = int(m.group(1))
+        wp = plan.work_package(f"AP{number}")
+        return APLookup(found=wp) if wp else APLookup(unknown_number=number)
+    words = [w for w in re.findall(r"\w+", fold(cleaned)) if len(w) >= 3]
+    if not words:
+        return APLookup()
+    hits = tuple(wp for wp in plan.work_packages
+                 if all(w in fold(wp.title) for w in words))
+    if not hits:  # fall back to the descriptions
+        hits = tuple(wp for wp in plan.work_packages
+                     if all(w in fold(f"{wp.title} {wp.description}") for w in words))
+    if len(hits) == 1:
+        return APLookup(found=hits[0])
+    return APLookup(candidates=hits)
