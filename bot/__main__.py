@@ -11,8 +11,9 @@ from datetime import datetime
 
 from bot.commands import COMMANDS
 from bot.console import Console, prompted_lines
-from bot.core import Context, Core
+from bot.core import Core
 from bot.logs import setup_logging
+from bot.messages import Context
 from bot.settings import Settings, SettingsError, settings_from_env
 from workflows.plan import PlanError, load_plan
 from workflows.storage import StoreError

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.core import Command, Commands, Context, Incoming
+from bot import reports
 from bot.format import esc
+from bot.messages import Command, Commands, Context, Incoming
 from bot.views import plan_view, status_view
 from workflows.queries import ap_status, find_work_package, plan_overview
 
@@ -29,7 +30,11 @@ def help_text(commands: Commands) -> str:
         "",
         "<b>Beispiele</b>",
         "/status AP3 · /status 3 · /status Bildungsportal",
-        "/plan",
+        "/plan · /verlauf AP3",
+        "",
+        "<b>Fortschritt melden</b> – einfach in die Gruppe schreiben:",
+        "„AP3: Einladungen verschickt, 60 %“ · „AP 8 verzögert“ · „Leitbild beschlossen“",
+        "Ich bestätige jede Meldung; „Rückgängig“ oder /rueckgaengig nimmt sie zurück.",
     ]
     return "\n".join(lines)
 
@@ -41,8 +46,20 @@ def make_help(commands: Commands) -> Command:
     return Command("hilfe", hilfe, "Was ich kann, mit Beispielen", aliases=("help",))
 
 
+PRIVACY_HINT = (
+    "\n\nℹ️ <b>Hinweis:</b> Telegrams Datenschutzmodus ist für mich eingeschaltet – in dieser "
+    "Gruppe sehe ich nur Befehle und Antworten an mich, keine Meldungen wie „AP3: Einladungen "
+    "verschickt“. Abhilfe: mich zum Gruppen-Admin machen, oder in @BotFather /setprivacy → "
+    "Disable wählen und mich danach aus der Gruppe entfernen und neu hinzufügen. Bis dahin "
+    "geht es mit /update AP3 Text."
+)
+
+
 def start(ctx: Context, msg: Incoming, args: str, now: datetime) -> str:
-    return "Guten Tag! " + help_text(COMMANDS).removeprefix("👋 ")
+    text = "Guten Tag! " + help_text(COMMANDS).removeprefix("👋 ")
+    if msg.chat_type != "private" and ctx.reads_all_group_messages is False:
+        text += PRIVACY_HINT
+    return text
 
 
 def unknown_ap_text(ctx: Context, number: int) -> str:
@@ -78,6 +95,8 @@ def build_commands() -> Commands:
     commands = Commands()
     commands.add(Command("status", status, "Stand eines Arbeitspakets", usage="AP3"))
     commands.add(Command("plan", plan, "Alle Arbeitspakete auf einen Blick"))
+    for command in reports.COMMANDS:
+        commands.add(command)
     commands.add(make_help(commands))
     commands.add(Command("start", start, "Begrüßung und Überblick", menu=False))
     return commands

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import itertools
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import TextIO
 
-from bot.core import SORRY, Core, Incoming
+from bot.core import SORRY, Core
 from bot.format import to_plain
+from bot.messages import Incoming
 
 log = logging.getLogger(__name__)
 CONSOLE_CHAT_ID = 0
@@ -27,14 +27,20 @@ class Console:
         self.clock = clock
         self.out = out
         self.user_name = user_name
-        self._message_ids = itertools.count(1)
+        self._last_id = 0
+
+    def _message_id(self, now: datetime) -> int:
+        # Negative and time-based: unique across console runs, and never equal to a
+        # Telegram message id (always positive) in the same team chat.
+        self._last_id = min(self._last_id - 1, -int(now.timestamp() * 1000))
+        return self._last_id
 
     def incoming(self, text: str, now: datetime) -> Incoming:
         team = self.core.ctx.settings.team_chat_id
         return Incoming(
             text=text, chat_id=team if team is not None else CONSOLE_CHAT_ID,
             user_id=CONSOLE_USER_ID, user_name=self.user_name, chat_type="group",
-            message_id=next(self._message_ids), date=now, via_console=True,
+            message_id=self._message_id(now), date=now, via_console=True,
         )
 
     def say(self, text: str) -> None:

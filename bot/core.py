@@ -3,87 +3,24 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot import reports
 from bot.format import split_message
+from bot.messages import ButtonPress, Commands, Context, Incoming, PressResult, Reply
 from bot.settings import Settings
-from workflows.plan import Plan
 from workflows.storage import StoreWriteError
-from workflows.store import Store
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Incoming:
-    """A chat message as every front-end hands it to the core."""
-
-    text: str
-    chat_id: int
-    user_id: int
-    user_name: str
-    chat_type: str = "group"  # "private", "group", "supergroup"
-    message_id: int | None = None
-    date: datetime | None = None
-    is_bot: bool = False
-    reply_to_bot: bool = False
-    forwarded_from: str | None = None
-    edited: bool = False
-    via_console: bool = False  # the console acts as an admin member of the team chat
-
-
-@dataclass(frozen=True)
-class Button:
-    label: str
-    data: str
-
-
-@dataclass(frozen=True)
-class Reply:
-    text: str  # Telegram HTML, at most 4096 characters
-    buttons: tuple[Button, ...] = ()
-
-
-@dataclass(frozen=True)
-class Context:
-    """What a command needs: configuration, the plan, the store, the bot's own name."""
-
-    settings: Settings
-    plan: Plan
-    store: Store
-    bot_username: str | None = None
-
-
-Handler = Callable[[Context, Incoming, str, datetime], "list[Reply] | str"]
-
-
-@dataclass(frozen=True)
-class Command:
-    name: str
-    handler: Handler
-    description: str  # German, for /hilfe and the Telegram command menu
-    aliases: tuple[str, ...] = ()
-    usage: str = ""
-    menu: bool = True
-
-
-@dataclass
-class Commands:
-    """The command table: one place for names, aliases, help and the menu."""
-
-    by_name: dict[str, Command] = field(default_factory=dict)
-    ordered: list[Command] = field(default_factory=list)
-
-    def add(self, command: Command) -> None:
-        self.ordered.append(command)
-        for name in (command.name, *command.aliases):
-            self.by_name[name] = command
-
-
 NOT_FOR_YOU = ("Ich arbeite nur für das Koordinierungsteam Bildungskommunen und antworte hier "
                "nicht (Chat-ID {chat_id}).")
+WRITE_FAILED = ("Das konnte ich gerade nicht speichern – der Datenträger meldet einen Fehler. "
+                "Bisher Gespeichertes ist unversehrt; bitte später noch einmal senden.")
+NOT_UNDERSTOOD = ("Das habe ich leider nicht verstanden. Fortschritt melden Sie so: "
+                  "„AP3: Einladungen verschickt, 60 %“. Fragen: /status AP3 oder /plan – "
+                  "/hilfe zeigt alles.")
 SORRY = "Entschuldigung, da ist bei mir etwas schiefgegangen. Bitte versuchen Sie es noch einmal."
 
 
@@ -127,9 +64,10 @@ class Core:
         self.ctx = ctx
         self.commands = commands
 
-    def with_username(self, username: str | None) -> Core:
-        """A core that knows the bot's @name (learnt from getMe at start-up)."""
-        ctx = Context(self.ctx.settings, self.ctx.plan, self.ctx.store, username)
+    def with_identity(self, username: str | None, reads_all_group_messages: bool | None) -> Core:
+        """A core that knows the bot's @name and privacy mode (from getMe at start-up)."""
+        ctx = Context(self.ctx.settings, self.ctx.plan, self.ctx.store, username,
+                      reads_all_group_messages)
         return Core(ctx, self.commands)
 
     def handle(self, msg: Incoming, now: datetime) -> list[Reply]:
@@ -154,8 +92,7 @@ class Core:
                 result = self._chat(msg, now)
         except StoreWriteError as err:
             log.error("store write failed: %s", err)
-            result = ("Das konnte ich gerade nicht speichern – der Datenträger meldet einen "
-                      "Fehler. Es ist nichts verloren gegangen; bitte später erneut senden.")
+            result = WRITE_FAILED
         if isinstance(result, str):
             result = [Reply(result)] if result else []
         return [Reply(part, r.buttons if i == 0 else ())
@@ -168,7 +105,21 @@ class Core:
         return command.handler(self.ctx, msg, args, now)
 
     def _chat(self, msg: Incoming, now: datetime) -> list[Reply] | str:
-        if not is_addressed(msg, self.ctx.bot_username):
+        recorded = reports.on_text(self.ctx, msg, now)
+        if recorded is not None:
+            return recorded
+        if msg.edited or not is_addressed(msg, self.ctx.bot_username):
             return []
-        return ("Das habe ich leider nicht verstanden. Ich kenne Befehle wie "
-                "/status AP3 oder /plan – /hilfe zeigt alle.")
+        return NOT_UNDERSTOOD
+
+    def press(self, press: ButtonPress, now: datetime) -> PressResult:
+        """An inline button was pressed."""
+        settings = self.ctx.settings
+        admin = press.via_console or press.user_id in settings.admin_ids
+        if not (press.via_console or press.chat_id in settings.chat_ids or admin):
+            return PressResult(NOT_FOR_YOU.format(chat_id=press.chat_id))
+        try:
+            return reports.on_press(self.ctx, press, now, admin)
+        except StoreWriteError as err:
+            log.error("store write failed: %s", err)
+            return PressResult(WRITE_FAILED)

@@ -17,7 +17,8 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
-from bot.core import SORRY, Core, Incoming, Reply
+from bot.core import SORRY, Core
+from bot.messages import Incoming, Reply
 
 log = logging.getLogger(__name__)
 CORE = "core"
@@ -96,7 +97,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def register_menu(app: Application) -> None:  # type: ignore[type-arg]
     """Learn our @name and set the command menu (best effort)."""
     core: Core = app.bot_data[CORE]
-    app.bot_data[CORE] = core = core.with_username(app.bot.username)
+    me = app.bot.bot
+    app.bot_data[CORE] = core = core.with_identity(me.username, me.can_read_all_group_messages)
     settings = core.ctx.settings
     if settings.team_chat_id is None:
         log.warning("APBOT_TEAM_CHAT_ID is not set: apbot answers only admins in private chats "

@@ -1,0 +1,95 @@
+"""The shapes that pass between front-ends, the core and the commands."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.settings import Settings
+from workflows.plan import Plan
+from workflows.store import Store
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A chat message as every front-end hands it to the core."""
+
+    text: str
+    chat_id: int
+    user_id: int
+    user_name: str
+    chat_type: str = "group"  # "private", "group", "supergroup"
+    message_id: int | None = None
+    date: datetime | None = None
+    is_bot: bool = False
+    reply_to_bot: bool = False
+    forwarded_from: str | None = None
+    edited: bool = False
+    via_console: bool = False  # the console acts as an admin member of the team chat
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    data: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str  # Telegram HTML, at most 4096 characters
+    buttons: tuple[Button, ...] = ()
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a command needs: configuration, the plan, the store, the bot's own name."""
+
+    settings: Settings
+    plan: Plan
+    store: Store
+    bot_username: str | None = None
+    reads_all_group_messages: bool | None = None  # from getMe; None outside Telegram
+
+
+@dataclass(frozen=True)
+class ButtonPress:
+    """Someone pressed an inline button under one of our messages."""
+
+    data: str
+    chat_id: int
+    user_id: int
+    user_name: str
+    via_console: bool = False
+
+
+@dataclass(frozen=True)
+class PressResult:
+    notice: str  # the short pop-up answer
+    new_text: str | None = None  # replaces the message that carried the button
+
+
+Handler = Callable[[Context, Incoming, str, datetime], "list[Reply] | str"]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    handler: Handler
+    description: str  # German, for /hilfe and the Telegram command menu
+    aliases: tuple[str, ...] = ()
+    usage: str = ""
+    menu: bool = True
+
+
+@dataclass
+class Commands:
+    """The command table: one place for names, aliases, help and the menu."""
+
+    by_name: dict[str, Command] = field(default_factory=dict)
+    ordered: list[Command] = field(default_factory=list)
+
+    def add(self, command: Command) -> None:
+        self.ordered.append(command)
+        for name in (command.name, *command.aliases):
+            self.by_name[name] = command

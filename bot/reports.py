@@ -1,0 +1,212 @@
+"""Progress reports in the chat: recording messages and edits, /update, undo, /verlauf."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from bot.format import esc, short_day, trim
+from bot.messages import (
+    Button,
+    ButtonPress,
+    Command,
+    Context,
+    Incoming,
+    PressResult,
+    Reply,
+)
+from workflows.progress import Author, MilestoneMark, Update
+from workflows.queries import find_work_package
+from workflows.recording import (
+    Outcome,
+    Report,
+    last_message_of,
+    message_authors,
+    record,
+    record_edit,
+    withdraw_message,
+)
+
+UNDO = "undo"
+HISTORY_DEFAULT, HISTORY_MAX = 10, 50
+
+
+def report_of(ctx: Context, msg: Incoming, now: datetime, text: str | None = None) -> Report:
+    at = (msg.date or now).astimezone(ctx.settings.timezone)
+    return Report(text if text is not None else msg.text, Author(msg.user_id, msg.user_name),
+                  msg.chat_id, msg.message_id, at, msg.forwarded_from)
+
+
+def update_line(u: Update) -> str:
+    facts = [f"Stand: {u.state}"] if u.state else []
+    if u.percent is not None:
+        facts.append(f"{u.percent} %")
+    wp = f"AP {u.ap[2:]}"
+    return " · ".join([wp, *facts])
+
+
+def mark_line(ctx: Context, m: MilestoneMark) -> str:
+    ms = ctx.plan.milestone(m.milestone)
+    if ms is None:  # the plan changed since; the record stays
+        return f"🏁 {esc(m.milestone)} erreicht am {short_day(m.reached_on)}"
+    siblings = [x for x in ctx.plan.milestones if x.title == ms.title]
+    which = (f" – von {len(siblings)} gleichnamigen die früheste offene, fällig "
+             f"{short_day(ms.due)}" if len(siblings) > 1 else "")
+    return (f"🏁 Meilenstein {esc(ms.id)} „{esc(ms.title)}“ (AP {ms.ap[2:]}) als erreicht "
+            f"vermerkt am {short_day(m.reached_on)}{which}")
+
+
+def refusal(ctx: Context, outcome: Outcome) -> str:
+    if outcome.unknown_aps:
+        names = " und ".join(f"AP {n}" for n in outcome.unknown_aps)
+        return (f"{names} gibt es nicht – der Plan hat {ctx.plan.ap_range}. "
+                f"Ich habe nichts gespeichert.")
+    assert outcome.future_date is not None
+    return (f"Der {short_day(outcome.future_date)} liegt in der Zukunft – einen Meilenstein "
+            f"vermerke ich erst, wenn er erreicht ist. Ich habe nichts gespeichert.")
+
+
+def confirmation(ctx: Context, outcome: Outcome, msg: Incoming, head: str) -> list[Reply]:
+    """The reply to a recorded (or changed) report, with the undo button."""
+    lines = [f"{head} {update_line(u)}" for u in outcome.updates]
+    lines += [mark_line(ctx, m) for m in outcome.marks]
+    if msg.forwarded_from:
+        lines.append(f"(weitergeleitet, ursprünglich von {esc(msg.forwarded_from)})")
+    lines += [all_reached_line(t) for t in outcome.all_reached]
+    buttons = (Button("Rückgängig", f"{UNDO}:{msg.message_id}"),) \
+        if msg.message_id is not None and not msg.via_console else ()
+    return [Reply("\n".join(lines), buttons)]
+
+
+def all_reached_line(title: str) -> str:
+    return f"ℹ️ Alle Meilensteine „{esc(title)}“ sind schon als erreicht vermerkt."
+
+
+def on_text(ctx: Context, msg: Incoming, now: datetime) -> list[Reply] | str | None:
+    """A plain message in an allowed chat; None when it reports nothing."""
+    report = report_of(ctx, msg, now)
+    if msg.edited:
+        outcome = record_edit(ctx.store, ctx.plan, report, now)
+    else:
+        outcome = record(ctx.store, ctx.plan, report, now)
+    if outcome.kind == "refused":
+        return refusal(ctx, outcome)
+    if outcome.kind == "recorded":
+        return confirmation(ctx, outcome, msg, "✅ gespeichert:")
+    if outcome.kind == "changed":
+        return confirmation(ctx, outcome, msg, "✏️ geändert:")
+    if outcome.kind == "withdrawn":
+        return "✏️ Die geänderte Nachricht nennt kein Arbeitspaket mehr – Meldung zurückgenommen."
+    if outcome.kind == "nothing" and outcome.all_reached:
+        return "\n".join(all_reached_line(t) for t in outcome.all_reached)
+    if outcome.kind == "duplicate":
+        return ""  # already confirmed once
+    return None
+
+
+_UPDATE_ARGS = re.compile(r"^#?(?:ap|arbeitspaket)?\s*0*(\d{1,3})\b\s*[:\-–]?\s*(.*)$",
+                          re.IGNORECASE | re.DOTALL)
+
+
+def update_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> list[Reply] | str:
+    m = _UPDATE_ARGS.match(args)
+    if not m:
+        return ("So geht es: /update AP3 Einladungen verschickt, 60 % – erst das Arbeitspaket, "
+                "dann was passiert ist.")
+    lookup = find_work_package(ctx.plan, m.group(1))
+    if lookup.found is None:
+        return (f"AP {int(m.group(1))} gibt es nicht – der Plan hat {ctx.plan.ap_range}. "
+                f"Ich habe nichts gespeichert.")
+    text = m.group(2).strip()
+    if not text:
+        return (f"Was gibt es Neues zu {lookup.found.label}? Zum Beispiel: "
+                f"/update AP{lookup.found.number} Einladungen verschickt, 60 %")
+    if msg.edited:
+        return ""  # an edited command is not executed again
+    outcome = record(ctx.store, ctx.plan, report_of(ctx, msg, now, text), now,
+                     forced_ap=lookup.found.id)
+    if outcome.kind == "refused":
+        return refusal(ctx, outcome)
+    if outcome.kind == "duplicate":
+        return ""
+    return confirmation(ctx, outcome, msg, "✅ gespeichert:")
+
+
+def _withdrawn_text(updates: tuple[Update, ...], marks: tuple[MilestoneMark, ...]) -> str:
+    what = [f"AP {u.ap[2:]}" for u in updates] + [m.milestone for m in marks]
+    text = trim(" ".join(updates[0].text.split()), 80) if updates else ""
+    quoted = f" („{esc(text)}“)" if text else ""
+    return f"↩️ Zurückgenommen: {', '.join(what)}{quoted}. Es zählt nicht mehr."
+
+
+def undo_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> str:
+    message_id = last_message_of(ctx.store, msg.user_id, msg.chat_id)
+    if message_id is None:
+        return "Ich finde hier keine Meldung von Ihnen, die ich zurücknehmen könnte."
+    updates, marks = withdraw_message(ctx.store, msg.chat_id, message_id, now)
+    return _withdrawn_text(updates, marks)
+
+
+def on_press(ctx: Context, press: ButtonPress, now: datetime, admin: bool) -> PressResult:
+    kind, _, raw_id = press.data.partition(":")
+    if kind != UNDO or not raw_id.lstrip("-").isdigit():
+        return PressResult("Diese Schaltfläche kenne ich nicht (mehr).")
+    message_id = int(raw_id)
+    authors = message_authors(ctx.store, press.chat_id, message_id)
+    if not authors:
+        return PressResult("Diese Meldung gibt es nicht mehr.")
+    if press.user_id not in authors and not admin:
+        return PressResult("Zurücknehmen kann nur, wer die Meldung geschrieben hat, "
+                           "oder ein Admin.")
+    updates, marks = withdraw_message(ctx.store, press.chat_id, message_id, now)
+    if not updates and not marks:
+        return PressResult("Diese Meldung ist schon zurückgenommen.")
+    return PressResult("Zurückgenommen.",
+                       f"{_withdrawn_text(updates, marks)} ({esc(press.user_name)})")
+
+
+def history_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> str:
+    parts = args.split()
+    count = HISTORY_DEFAULT
+    if len(parts) > 1 and parts[-1].isdigit():
+        count = max(1, min(HISTORY_MAX, int(parts.pop())))
+    if not parts:
+        return "Welches Arbeitspaket? Zum Beispiel: /verlauf AP3 oder /verlauf AP3 20"
+    lookup = find_work_package(ctx.plan, " ".join(parts))
+    if lookup.found is None:
+        if lookup.unknown_number is not None:
+            return f"AP {lookup.unknown_number} gibt es nicht – der Plan hat {ctx.plan.ap_range}."
+        return f"Zu „{esc(' '.join(parts))}“ finde ich kein Arbeitspaket. Beispiel: /verlauf AP3"
+    wp = lookup.found
+    milestone_ids = {m.id for m in ctx.plan.milestones_of(wp.id)}
+    entries: list[tuple[datetime, str]] = []
+    for u in ctx.store.updates(wp.id):
+        line = (f"{short_day(u.at.date())} {esc(u.author.name)}: "
+                f"{esc(trim(' '.join(u.text.split()), 300))}")
+        facts = update_line(u).partition(" · ")[2]
+        if facts:
+            line += f" <i>({esc(facts)})</i>"
+        if u.forwarded_from:
+            line += f" <i>(weitergeleitet von {esc(u.forwarded_from)})</i>"
+        entries.append((u.at, f"<s>{line}</s> (zurückgenommen)" if u.withdrawn else f"• {line}"))
+    for m in ctx.store.marks():
+        if m.milestone in milestone_ids:
+            line = (f"🏁 {esc(m.milestone)} erreicht am {short_day(m.reached_on)} "
+                    f"(vermerkt von {esc(m.author.name)})")
+            entries.append((m.at, f"<s>{line}</s> (zurückgenommen)" if m.withdrawn else line))
+    if not entries:
+        return (f"Zu {wp.label} ist noch nichts gemeldet. So geht es: "
+                f"„AP{wp.number}: Einladungen verschickt, 60 %“ in den Gruppenchat schreiben.")
+    entries.sort(key=lambda e: e[0], reverse=True)
+    shown = entries[:count]
+    head = f"<b>Verlauf {esc(wp.label)} · {esc(wp.title)}</b> (neueste zuerst, {len(shown)} " \
+           f"von {len(entries)})"
+    return "\n".join([head, *(text for _, text in shown)])
+
+
+COMMANDS = (
+    Command("update", update_command, "Fortschritt melden", usage="AP3 Text"),
+    Command("rueckgaengig", undo_command, "Ihre letzte Meldung zurücknehmen", aliases=("undo",)),
+    Command("verlauf", history_command, "Alle Meldungen zu einem Arbeitspaket",
+            usage="AP3 [Anzahl]"),
+)

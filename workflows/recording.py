@@ -1,0 +1,175 @@
+"""Recording reports: new messages, edits, and withdrawals, with the store as the log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+from workflows.plan import Plan
+from workflows.progress import Author, MilestoneMark, Update, reached_milestones
+from workflows.recognize import APReport, Recognized, percent_in, recognize, states_in
+from workflows.store import Store
+
+
+@dataclass(frozen=True)
+class Report:
+    """A chat message as the engine records it."""
+
+    text: str
+    author: Author
+    chat_id: int
+    message_id: int | None
+    at: datetime  # when it was written, in local time
+    forwarded_from: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What recording a message did.
+
+    kind: "recorded", "changed" (an edit), "withdrawn" (an edit that names
+    nothing any more), "duplicate" (already recorded), "nothing" (reports
+    nothing), or "refused" (see unknown_aps / future_date; nothing stored).
+    """
+
+    kind: str
+    updates: tuple[Update, ...] = ()
+    marks: tuple[MilestoneMark, ...] = ()
+    unknown_aps: tuple[int, ...] = ()
+    future_date: date | None = None
+    all_reached: tuple[str, ...] = ()
+
+
+def _ap_reports(plan: Plan, rec: Recognized) -> list[APReport]:
+    """The APs named, plus the AP of each milestone reached, so its history shows it."""
+    reports = list(rec.aps)
+    named = {r.ap for r in reports}
+    for mid in rec.milestones:
+        ms = plan.milestone(mid)
+        if ms and ms.ap not in named:
+            reports.append(APReport(ms.ap))
+            named.add(ms.ap)
+    return reports
+
+
+def _check(rec: Recognized, reached_on: date, today: date) -> Outcome | None:
+    if rec.unknown_aps:
+        return Outcome("refused", unknown_aps=rec.unknown_aps)
+    if rec.milestones and reached_on > today:
+        return Outcome("refused", future_date=reached_on)
+    if not rec.aps and not rec.milestones:
+        return Outcome("nothing", all_reached=rec.all_reached)
+    return None
+
+
+def _read(store: Store, plan: Plan, report: Report, forced_ap: str | None,
+          exclude_message: bool) -> Recognized:
+    marks = store.marks()
+    if exclude_message:  # an edit re-decides its own milestones
+        marks = [m for m in marks
+                 if (m.chat_id, m.message_id) != (report.chat_id, report.message_id)]
+    rec = recognize(report.text, plan, reached_milestones(marks), report.at.date())
+    if forced_ap and all(r.ap != forced_ap for r in rec.aps):
+        # /update AP3 …: the command names the AP even when the text does not.
+        rec = replace(rec, aps=(APReport(forced_ap, states_in(report.text),
+                                         percent_in(report.text)), *rec.aps),
+                      is_question=False)
+    return rec
+
+
+def _new_update(report: Report, r: APReport) -> Update:
+    return Update(r.ap, report.text, report.author, report.chat_id, report.message_id,
+                  report.at, r.state, r.percent, report.forwarded_from)
+
+
+def _new_mark(report: Report, mid: str, reached_on: date) -> MilestoneMark:
+    return MilestoneMark(mid, reached_on, report.author, report.chat_id, report.message_id,
+                         report.at)
+
+
+def record(store: Store, plan: Plan, report: Report, now: datetime,
+           forced_ap: str | None = None) -> Outcome:
+    """Record a new message; a message already recorded is not recorded again."""
+    if report.message_id is not None and (
+        store.updates_of_message(report.chat_id, report.message_id)
+        or store.marks_of_message(report.chat_id, report.message_id)
+    ):
+        return Outcome("duplicate")
+    rec = _read(store, plan, report, forced_ap, exclude_message=False)
+    reached_on = rec.reached_on or report.at.date()
+    if (stop := _check(rec, reached_on, now.date())) is not None:
+        return stop
+    updates = tuple(store.add_update(_new_update(report, r), now) for r in _ap_reports(plan, rec))
+    marks = tuple(store.add_mark(_new_mark(report, mid, reached_on), now)
+                  for mid in rec.milestones)
+    return Outcome("recorded", updates, marks, all_reached=rec.all_reached)
+
+
+def record_edit(store: Store, plan: Plan, report: Report, now: datetime) -> Outcome:
+    """Bring the records of an edited message in line with its new text."""
+    if report.message_id is None:
+        return Outcome("nothing")
+    old_updates = store.updates_of_message(report.chat_id, report.message_id)
+    old_marks = store.marks_of_message(report.chat_id, report.message_id)
+    if not old_updates and not old_marks:
+        return record(store, plan, report, now)
+    report = replace(report, at=old_updates[0].at if old_updates else old_marks[0].at)
+    rec = _read(store, plan, report, None, exclude_message=True)
+    reached_on = rec.reached_on or report.at.date()
+    stop = _check(rec, reached_on, now.date())
+    if stop is not None and stop.kind == "refused":
+        return stop
+    wanted = {r.ap: r for r in (_ap_reports(plan, rec) if stop is None else [])}
+    updates = []
+    for old in old_updates:
+        r = wanted.pop(old.ap, None)
+        new = (replace(old, text=report.text, state=r.state, percent=r.percent, withdrawn=False)
+               if r else replace(old, text=report.text, withdrawn=True))
+        if new != old:
+            store.save_update(new, now)
+        updates.append(new)
+    updates += [store.add_update(_new_update(report, r), now) for r in wanted.values()]
+    wanted_marks = set(rec.milestones) if stop is None else set()
+    marks = []
+    for old_mark in old_marks:
+        keep = old_mark.milestone in wanted_marks
+        wanted_marks.discard(old_mark.milestone)
+        new_mark = replace(old_mark, reached_on=reached_on if keep else old_mark.reached_on,
+                           withdrawn=not keep)
+        if new_mark != old_mark:
+            store.save_mark(new_mark, now)
+        marks.append(new_mark)
+    marks += [store.add_mark(_new_mark(report, mid, reached_on), now) for mid in wanted_marks]
+    live_u = tuple(u for u in updates if not u.withdrawn)
+    live_m = tuple(m for m in marks if not m.withdrawn)
+    return Outcome("changed" if live_u or live_m else "withdrawn", live_u, live_m)
+
+
+def last_message_of(store: Store, author_id: int, chat_id: int) -> int | None:
+    """The message id of the author's newest live record in a chat."""
+    records: list[Update | MilestoneMark] = [*store.updates(), *store.marks()]
+    mine = [r for r in records if r.author.id == author_id and r.chat_id == chat_id
+            and not r.withdrawn and r.message_id is not None]
+    if not mine:
+        return None
+    return max(mine, key=lambda r: (r.at, r.id or 0)).message_id
+
+
+def message_authors(store: Store, chat_id: int, message_id: int) -> set[int]:
+    records: list[Update | MilestoneMark] = [*store.updates_of_message(chat_id, message_id),
+                                             *store.marks_of_message(chat_id, message_id)]
+    return {r.author.id for r in records}
+
+
+def withdraw_message(store: Store, chat_id: int, message_id: int,
+                     now: datetime) -> tuple[tuple[Update, ...], tuple[MilestoneMark, ...]]:
+    """Mark every live record of a message withdrawn; they stay in the store for the audit."""
+    updates = tuple(replace(u, withdrawn=True)
+                    for u in store.updates_of_message(chat_id, message_id) if not u.withdrawn)
+    marks = tuple(replace(m, withdrawn=True)
+                  for m in store.marks_of_message(chat_id, message_id) if not m.withdrawn)
+    for u in updates:
+        store.save_update(u, now)
+    for m in marks:
+        store.save_mark(m, now)
+    return updates, marks
