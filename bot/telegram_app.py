@@ -7,6 +7,7 @@ from datetime import datetime
 
 from telegram import (
     BotCommand,
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
@@ -18,7 +19,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot.core import SORRY, Core
-from bot.messages import Incoming, Reply
+from bot.messages import ButtonPress, Incoming, Reply
 
 log = logging.getLogger(__name__)
 CORE = "core"
@@ -74,6 +75,9 @@ async def send_replies(message: Message, replies: list[Reply]) -> None:
 async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Every update goes through here: convert, ask the core, send what it says."""
     core: Core = context.bot_data[CORE]
+    if update.callback_query is not None:
+        await on_button(core, update.callback_query)
+        return
     message = update.message or update.edited_message
     if message is None:
         return
@@ -82,6 +86,20 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     now = datetime.now(core.ctx.settings.timezone)
     await send_replies(message, core.handle(incoming, now))
+
+
+async def on_button(core: Core, query: CallbackQuery) -> None:
+    """A press on "Rückgängig": the core decides, we answer and update the message."""
+    message = query.message
+    if message is None or query.data is None:
+        await query.answer()
+        return
+    press = ButtonPress(query.data, message.chat.id, query.from_user.id,
+                        query.from_user.full_name)
+    result = core.press(press, datetime.now(core.ctx.settings.timezone))
+    await query.answer(result.notice)
+    if result.new_text is not None:
+        await query.edit_message_text(result.new_text, parse_mode=ParseMode.HTML)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
