@@ -1,0 +1,183 @@
+"""Periods named in German: "Q1 2027", "Juni 2026", "15.03.2027", "nächstes Quartal", "2027".
+
+Dates go through python-dateutil with a German `parserinfo` and always an explicit
+`default`, so a missing day or month never silently comes from today.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from dateutil import parser as dateparser
+from dateutil.relativedelta import relativedelta
+
+from workflows.quarters import Quarter
+
+MONTH_NAMES = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August",
+               "September", "Oktober", "November", "Dezember")
+
+
+class GermanParserInfo(dateparser.parserinfo):  # type: ignore[misc]
+    """German month and weekday names for dateutil; day before month."""
+
+    JUMP = [" ", ".", ",", ";", "-", "/", "'", "am", "im", "den", "der", "ab", "bis", "vom",
+            "zum", "um", "t"]
+    WEEKDAYS = [("Mo", "Montag"), ("Di", "Dienstag"), ("Mi", "Mittwoch"),
+                ("Do", "Donnerstag"), ("Fr", "Freitag"), ("Sa", "Samstag"), ("So", "Sonntag")]
+    MONTHS = [("Jan", "Januar", "Jänner"), ("Feb", "Februar"), ("Mär", "Mrz", "März", "Maerz"),
+              ("Apr", "April"), ("Mai",), ("Jun", "Juni"), ("Jul", "Juli"), ("Aug", "August"),
+              ("Sep", "Sept", "September"), ("Okt", "Oktober"), ("Nov", "November"),
+              ("Dez", "Dezember")]
+    HMS = [("h", "std", "stunde", "stunden", "uhr"), ("min", "minute", "minuten"),
+           ("s", "sek", "sekunde", "sekunden")]
+    AMPM: list[tuple[str, ...]] = []
+    PERTAIN: list[str] = []
+
+    def __init__(self) -> None:
+        super().__init__(dayfirst=True)
+
+
+GERMAN = GermanParserInfo()
+
+
+@dataclass(frozen=True)
+class Period:
+    """A stretch of days with a German name for answers."""
+
+    start: date
+    end: date
+    label: str
+    kind: str  # "day", "week", "month", "quarter", "year"
+
+    def contains(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+
+def day_period(d: date, label: str | None = None) -> Period:
+    return Period(d, d, label or f"{d:%d.%m.%Y}", "day")
+
+
+def month_period(year: int, month: int, label: str | None = None) -> Period:
+    first = date(year, month, 1)
+    last = first + relativedelta(months=1) - timedelta(days=1)
+    return Period(first, last, label or f"{MONTH_NAMES[month - 1]} {year}", "month")
+
+
+def quarter_period(q: Quarter, label: str | None = None) -> Period:
+    return Period(q.first_day, q.last_day, label or str(q), "quarter")
+
+
+def year_period(year: int) -> Period:
+    return Period(date(year, 1, 1), date(year, 12, 31), str(year), "year")
+
+
+def week_period(d: date, label: str) -> Period:
+    monday = d - timedelta(days=d.weekday())
+    return Period(monday, monday + timedelta(days=6), label, "week")
+
+
+_THIS = r"(?:dies(?:e[nmrs]?)?|aktuelle[nmrs]?|laufende[nmrs]?)"
+_NEXT = r"(?:n[äa]e?chste[nmrs]?|kommende[nmrs]?)"
+_LAST = r"(?:letzte[nmrs]?|vorige[nmrs]?|vergangene[nmrs]?)"
+_QUARTER_WORDS = re.compile(
+    r"\bq\s*([1-4])\s*[/.\-]?\s*(\d{4})?\b|\b([1-4])\s*/\s*(\d{4})\b|\b(\d{4})\s*-?\s*q([1-4])\b"
+    r"|\b([1-4])\.\s*quartal(?:\s+(\d{4}))?\b"
+)
+_DAY = re.compile(r"\b(\d{1,2})\.\s?(\d{1,2})\.(\d{4}|\d{2})?(?!\d)")
+_MONTH_WORD = re.compile(
+    r"\b(?:(\d{1,2})\.?\s+)?(jan(?:uar)?|j[äa]nner|feb(?:ruar)?|m[äa]e?rz|mrz|apr(?:il)?|mai|"
+    r"jun(?:i)?|jul(?:i)?|aug(?:ust)?|sep(?:t(?:ember)?)?|okt(?:ober)?|nov(?:ember)?|"
+    r"dez(?:ember)?)\b\.?(?:\s+(\d{4}))?",
+)
+_YEAR = re.compile(r"\b(20\d\d)\b")
+
+
+def _relative(text: str, today: date) -> Period | None:
+    q = Quarter.of(today)
+    rules: list[tuple[str, Period]] = [
+        (r"\bheute\b|\bgerade\b|\baktuell\b|\bjetzt\b|\bmomentan\b|\bderzeit\b",
+         day_period(today, "heute")),
+        (r"\bübermorgen\b|\buebermorgen\b", day_period(today + timedelta(days=2), "übermorgen")),
+        (r"\bmorgen\b", day_period(today + timedelta(days=1), "morgen")),
+        (rf"\b{_THIS}\s+woche\b", week_period(today, "diese Woche")),
+        (rf"\b{_NEXT}\s+woche\b", week_period(today + timedelta(days=7), "nächste Woche")),
+        (rf"\b{_THIS}\s+monat\b", month_period(today.year, today.month, "dieser Monat")),
+        (rf"\b{_NEXT}\s+monat\b",
+         month_period((today + relativedelta(months=1)).year,
+                      (today + relativedelta(months=1)).month, "nächster Monat")),
+        (rf"\b{_LAST}\s+monat\b",
+         month_period((today - relativedelta(months=1)).year,
+                      (today - relativedelta(months=1)).month, "letzter Monat")),
+        (rf"\b{_THIS}\s+quartal\b", quarter_period(q, f"dieses Quartal ({q})")),
+        (rf"\b{_NEXT}\s+quartal\b", quarter_period(q + 1, f"nächstes Quartal ({q + 1})")),
+        (rf"\b{_LAST}\s+quartal\b", quarter_period(q - 1, f"letztes Quartal ({q - 1})")),
+        (rf"\b{_THIS}\s+jahr\b", year_period(today.year)),
+        (rf"\b{_NEXT}\s+jahr\b", year_period(today.year + 1)),
+    ]
+    for pattern, period in rules:
+        if re.search(pattern, text):
+            return period
+    for number, (_short, name) in enumerate(GermanParserInfo.WEEKDAYS):
+        if re.search(rf"\b{name.lower()}\b", text):
+            ahead = (number - today.weekday()) % 7
+            return day_period(today + timedelta(days=ahead), name)
+    return None
+
+
+def _year(raw: str | None, today: date) -> int:
+    if raw is None:
+        return today.year
+    year = int(raw)
+    return year + 2000 if year < 100 else year
+
+
+def parse_period(text: str, today: date) -> Period | None:
+    """The period a German phrase names, or None; relative phrases count from `today`."""
+    lowered = " ".join(text.lower().split())
+    if m := _QUARTER_WORDS.search(lowered):
+        g = m.groups()
+        number, year = ((g[0], g[1]) if g[0] else (g[2], g[3]) if g[2] else
+                        (g[5], g[4]) if g[5] else (g[6], g[7]))
+        return quarter_period(Quarter(_year(year, today), int(number)))
+    if m := _DAY.search(lowered):
+        year = _year(m.group(3), today)
+        try:
+            parsed = dateparser.parse(f"{m.group(1)}.{m.group(2)}.{year}", parserinfo=GERMAN,
+                                      default=datetime(year, 1, 1, tzinfo=UTC))
+        except (ValueError, OverflowError):
+            return None
+        return day_period(parsed.date())
+    if m := _MONTH_WORD.search(lowered):
+        year = _year(m.group(3), today)
+        try:
+            parsed = dateparser.parse(m.group(0), parserinfo=GERMAN,
+                                      default=datetime(year, 1, 1, tzinfo=UTC))
+        except (ValueError, OverflowError):
+            return None
+        if m.group(1):
+            return day_period(parsed.date())
+        return month_period(parsed.year, parsed.month)
+    if period := _relative(lowered, today):
+        return period
+    if m := _YEAR.search(lowered):
+        return year_period(int(m.group(1)))
+    return None
+
+
+def parse_quarter_arg(text: str, today: date) -> Quarter | None:
+    """A /quartal argument: "Q1 2027", "1/2027", "2027-Q1", "nächstes", "letztes", or empty."""
+    cleaned = " ".join(text.lower().split())
+    if not cleaned or re.fullmatch(_THIS + r"(?:\s+quartal)?", cleaned):
+        return Quarter.of(today)
+    if re.fullmatch(_NEXT + r"(?:\s+quartal)?", cleaned):
+        return Quarter.of(today) + 1
+    if re.fullmatch(_LAST + r"(?:\s+quartal)?", cleaned):
+        return Quarter.of(today) - 1
+    try:
+        return Quarter.parse(cleaned)
+    except ValueError:
+        pass
+    period = parse_period(cleaned, today)
+    return Quarter.of(period.start) if period and period.kind == "quarter" else None
