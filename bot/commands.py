@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot import reports
+from bot import agenda, reports
 from bot.format import esc
 from bot.messages import Command, Commands, Context, Incoming
 from bot.views import plan_view, status_view
@@ -30,7 +30,11 @@ def help_text(commands: Commands) -> str:
         "",
         "<b>Beispiele</b>",
         "/status AP3 · /status 3 · /status Bildungsportal",
-        "/plan · /verlauf AP3",
+        "/plan · /verlauf AP3 · /quartal nächstes · /naechste 10",
+        "",
+        "<b>Fragen</b> – im privaten Chat, mit @-Erwähnung oder „Bot, …“:",
+        "„Wann ist die nächste BiKo?“ · „Was ist im Juni 2026 fällig?“ · "
+        "„Wer ist für AP 4 zuständig?“ · „Was ist überfällig?“",
         "",
         "<b>Fortschritt melden</b> – einfach in die Gruppe schreiben:",
         "„AP3: Einladungen verschickt, 60 %“ · „AP 8 verzögert“ · „Leitbild beschlossen“",
@@ -95,7 +99,7 @@ def build_commands() -> Commands:
     commands = Commands()
     commands.add(Command("status", status, "Stand eines Arbeitspakets", usage="AP3"))
     commands.add(Command("plan", plan, "Alle Arbeitspakete auf einen Blick"))
-    for command in reports.COMMANDS:
+    for command in (*agenda.COMMANDS, *reports.COMMANDS):
         commands.add(command)
     commands.add(make_help(commands))
     commands.add(Command("start", start, "Begrüßung und Überblick", menu=False))

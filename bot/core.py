@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from bot import reports
+from bot import questions, reports
 from bot.format import split_message
 from bot.messages import ButtonPress, Commands, Context, Incoming, PressResult, Reply
 from bot.settings import Settings
@@ -18,9 +18,6 @@ NOT_FOR_YOU = ("Ich arbeite nur für das Koordinierungsteam Bildungskommunen und
                "nicht (Chat-ID {chat_id}).")
 WRITE_FAILED = ("Das konnte ich gerade nicht speichern – der Datenträger meldet einen Fehler. "
                 "Bisher Gespeichertes ist unversehrt; bitte später noch einmal senden.")
-NOT_UNDERSTOOD = ("Das habe ich leider nicht verstanden. Fortschritt melden Sie so: "
-                  "„AP3: Einladungen verschickt, 60 %“. Fragen: /status AP3 oder /plan – "
-                  "/hilfe zeigt alles.")
 SORRY = "Entschuldigung, da ist bei mir etwas schiefgegangen. Bitte versuchen Sie es noch einmal."
 
 
@@ -110,7 +107,7 @@ class Core:
             return recorded
         if msg.edited or not is_addressed(msg, self.ctx.bot_username):
             return []
-        return NOT_UNDERSTOOD
+        return questions.answer(self.ctx, msg, now) or questions.NOT_UNDERSTOOD
 
     def press(self, press: ButtonPress, now: datetime) -> PressResult:
         """An inline button was pressed."""

@@ -1,0 +1,167 @@
+"""Schedule commands: /quartal, /meilensteine, /naechste, /termine, /ueberfaellig."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+
+from bot.format import day, esc, short_day, until
+from bot.messages import Command, Context, Incoming
+from bot.views import milestone_line
+from workflows.agenda import (
+    Event,
+    MeetingTime,
+    PeriodView,
+    meetings_between,
+    milestone_groups,
+    next_events,
+    period_view,
+    quiet_work_packages,
+)
+from workflows.periods import Period, parse_quarter_arg, quarter_period
+from workflows.plan import WorkPackage
+from workflows.queries import MilestoneStatus
+
+MEETINGS_LISTED = 6  # more occurrences of one meeting are summed up in one line
+TERMINE_WEEKS = 8
+
+
+def local_today(ctx: Context, now: datetime) -> date:
+    return now.astimezone(ctx.settings.timezone).date()
+
+
+def meeting_time(m: MeetingTime) -> str:
+    return f"{day(m.start.date())} {m.start:%H:%M}"
+
+
+def meeting_lines(meetings: tuple[MeetingTime, ...] | list[MeetingTime]) -> list[str]:
+    by_title: dict[str, list[MeetingTime]] = defaultdict(list)
+    for m in meetings:
+        by_title[m.title].append(m)
+    lines = []
+    for title, times in by_title.items():
+        if len(times) > MEETINGS_LISTED:
+            lines.append(f"• {esc(title)} – {len(times)} Termine, der erste "
+                         f"{meeting_time(times[0])}, der letzte {meeting_time(times[-1])}")
+        else:
+            lines += [f"• {meeting_time(t)} {esc(title)}" for t in times]
+    return lines
+
+
+def ap_list(wps: Sequence[WorkPackage]) -> str:
+    return ", ".join(wp.label for wp in wps)
+
+
+def period_text(view: PeriodView, today: date) -> str:
+    p = view.period
+    span = short_day(p.start) if p.start == p.end else f"{short_day(p.start)} – {short_day(p.end)}"
+    lines = [f"<b>{esc(p.label)}</b> ({span})"]
+    if view.due:
+        lines += ["", "<b>Meilensteine fällig</b>", *(milestone_line(s) for s in view.due)]
+    else:
+        lines += ["", "Keine Meilensteine fällig."]
+    if view.carried:
+        lines += ["", "<b>Noch offen aus der Zeit davor</b>",
+                  *(milestone_line(s) for s in view.carried)]
+    lines += ["", "<b>Arbeitspakete</b>"]
+    if view.starting:
+        lines.append("Beginnen: " + ap_list(view.starting))
+    if view.ending:
+        lines.append("Enden: " + ap_list(view.ending))
+    lines.append(f"Laufen: {ap_list(view.running)}" if view.running
+                 else "Keine Arbeitspakete laufen in dieser Zeit.")
+    if view.meetings:
+        lines += ["", "<b>Termine</b>", *meeting_lines(view.meetings)]
+    return "\n".join(lines)
+
+
+def quarter_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> str:
+    today = local_today(ctx, now)
+    q = parse_quarter_arg(args, today)
+    if q is None:
+        return (f"„{esc(args)}“ verstehe ich nicht als Quartal. Beispiele: /quartal, "
+                f"/quartal Q1 2027, /quartal 1/2027, /quartal nächstes, /quartal letztes")
+    return answer_period(ctx, quarter_period(q), now)
+
+
+def answer_period(ctx: Context, period: Period, now: datetime) -> str:
+    today = local_today(ctx, now)
+    view = period_view(ctx.plan, period, ctx.store.marks(), ctx.settings.timezone, today)
+    return period_text(view, today)
+
+
+def _group(title: str, items: tuple[MilestoneStatus, ...]) -> list[str]:
+    return ["", f"<b>{title}</b>", *(milestone_line(s) for s in items)] if items else []
+
+
+def milestones_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> str:
+    groups = milestone_groups(ctx.plan, ctx.store.marks(), local_today(ctx, now))
+    lines = ["<b>Meilensteine</b>"]
+    lines += _group("Überfällig", groups.overdue)
+    lines += _group("Fällig in den nächsten 90 Tagen", groups.soon)
+    lines += _group("Später", groups.later)
+    lines += _group("Erreicht", groups.reached)
+    return "\n".join(lines)
+
+
+def event_line(e: Event, today: date) -> str:
+    when = f"{day(e.day)} {e.at:%H:%M}" if e.at else day(e.day)
+    return f"• {when} · {esc(e.title)} · {until((e.day - today).days)}"
+
+
+def next_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> str:
+    count = 5
+    if args.strip():
+        if not args.strip().isdigit():
+            return "Wie viele? Zum Beispiel: /naechste 10"
+        count = max(1, min(30, int(args)))
+    today = local_today(ctx, now)
+    events = next_events(ctx.plan, ctx.store.marks(), ctx.settings.timezone, now, count)
+    if not events:
+        return "Im Plan steht nichts mehr an."
+    return "\n".join([f"<b>Die nächsten {len(events)} Termine</b>",
+                      *(event_line(e, today) for e in events)])
+
+
+def meetings_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> str:
+    meetings = meetings_between(ctx.plan, ctx.settings.timezone, now,
+                                now + timedelta(weeks=TERMINE_WEEKS))
+    if not meetings:
+        return f"In den nächsten {TERMINE_WEEKS} Wochen stehen keine Sitzungen im Plan."
+    return "\n".join([f"<b>Sitzungen der nächsten {TERMINE_WEEKS} Wochen</b>",
+                      *(f"• {meeting_time(m)} {esc(m.title)}" for m in meetings)])
+
+
+def overdue_text(ctx: Context, now: datetime) -> str:
+    today = local_today(ctx, now)
+    groups = milestone_groups(ctx.plan, ctx.store.marks(), today)
+    quiet = quiet_work_packages(ctx.plan, ctx.store.updates(), today)
+    weeks = ctx.plan.programme.stale_after_weeks
+    lines = ["<b>Überfällig</b>"]
+    lines += ([milestone_line(s) for s in groups.overdue] if groups.overdue
+              else ["Keine Meilensteine überfällig. 👍"])
+    if quiet:
+        lines += ["", f"<b>Laufende Arbeitspakete ohne Meldung seit über {weeks} Wochen</b>"]
+        for q in quiet:
+            since = (f"letzte Meldung {short_day(q.last_update.date())}" if q.last_update
+                     else "noch nie gemeldet")
+            lines.append(f"• {esc(q.wp.label)} {esc(q.wp.title)} – {since}")
+    return "\n".join(lines)
+
+
+def overdue_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> str:
+    return overdue_text(ctx, now)
+
+
+COMMANDS = (
+    Command("quartal", quarter_command, "Was im Quartal läuft und fällig ist",
+            aliases=("quarter",), usage="[Q1 2027 | nächstes | letztes]"),
+    Command("meilensteine", milestones_command, "Alle Meilensteine nach Dringlichkeit",
+            aliases=("milestones",)),
+    Command("naechste", next_command, "Die nächsten Termine und Fristen", aliases=("next",),
+            usage="[Anzahl]"),
+    Command("termine", meetings_command, "Sitzungen der nächsten 8 Wochen", aliases=("meetings",)),
+    Command("ueberfaellig", overdue_command, "Überfälliges und stille Arbeitspakete",
+            aliases=("overdue",)),
+)
