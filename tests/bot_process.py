@@ -1,0 +1,82 @@
+"""Run the real `python -m bot` process for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from tests.fake_bot_api import DEFAULT_GROUP_ID, DEFAULT_TOKEN, FakeBotAPI
+
+REPO = Path(__file__).resolve().parents[1]
+ADMIN_ID = 1001  # "Anna", the fake's default sender
+MEMBER_ID = 1002
+
+
+def bot_env(data_dir: Path, api: FakeBotAPI | None = None, **extra: str) -> dict[str, str]:
+    """A clean environment: nothing of the developer's APBOT_* or TELEGRAM_* leaks in."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("APBOT_", "TELEGRAM_"))}
+    env.update(APBOT_DATA_DIR=str(data_dir), APBOT_TEAM_CHAT_ID=str(DEFAULT_GROUP_ID),
+               APBOT_ADMIN_IDS=str(ADMIN_ID), PYTHONUNBUFFERED="1")
+    if api is not None:
+        env.update(TELEGRAM_BOT_TOKEN=DEFAULT_TOKEN, TELEGRAM_API_BASE_URL=api.base_url)
+    env.update(extra)
+    return env
+
+
+class BotProcess:
+    """`python -m bot` against the fake Bot API; its log goes to a file."""
+
+    def __init__(self, api: FakeBotAPI, data_dir: Path, log_path: Path, **env: str) -> None:
+        self.api = api
+        self.log_path = log_path
+        self._env = bot_env(data_dir, api, **env)
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen([sys.executable, "-m", "bot"], cwd=REPO,
+                                         env=self._env, stdout=log, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL)
+        try:
+            self.api.wait_until_polling(timeout=20)
+        except TimeoutError:
+            self.stop()
+            raise TimeoutError(f"the bot did not start polling; its log:\n{self.log()}") from None
+
+    def stop(self) -> int | None:
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        code = self.proc.returncode
+        self.proc = None
+        return code
+
+    def kill(self) -> None:
+        """kill -9: no clean shutdown."""
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
