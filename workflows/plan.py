@@ -6,13 +6,14 @@ import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 from dateutil.rrule import rrulestr
 
 from workflows.quarters import Quarter
+from workflows.workdays import valid_bundesland
 
 AP_ID = re.compile(r"^AP([1-9]\d{0,2})$")
 MEETING_KINDS = {"team": "Teambesprechung", "steering": "Steuerungsrunde"}
@@ -39,6 +40,10 @@ class Programme:
     end: Quarter
     bundesland: str
     stale_after_weeks: int
+    post_time: time  # when the automatic reminders go out, local time
+    reminder_days: tuple[int, ...]  # days before a milestone's due date
+    overdue_every_days: int
+    overdue_max: int
 
     @property
     def first_day(self) -> date:
@@ -145,6 +150,38 @@ def _count(value: Any) -> int:
     return value
 
 
+def _positive(value: Any) -> int:
+    number = _count(value)
+    if number == 0:
+        raise ValueError("muss größer als 0 sein")
+    return number
+
+
+def _day_counts(value: Any) -> tuple[int, ...]:
+    if not isinstance(value, list):
+        raise ValueError(f"erwartet eine Liste von Tagen wie [28, 7], gefunden {value!r}")
+    return tuple(sorted({_positive(v) for v in value}, reverse=True))
+
+
+def _clock_time(value: Any) -> time:
+    text = _text(value)
+    try:
+        parsed = time.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"erwartet eine Uhrzeit wie „08:00“, gefunden {value!r}") from None
+    if time(2) <= parsed < time(3):
+        # On the autumn change 02:00–03:00 happens twice, in spring not at all.
+        raise ValueError("zwischen 02:00 und 03:00 wegen der Zeitumstellung nicht möglich")
+    return parsed
+
+
+def _bundesland(value: Any) -> str:
+    code = _nonempty(value).upper()
+    if not valid_bundesland(code):
+        raise ValueError(f"unbekanntes Bundesland-Kürzel {value!r} (z. B. „SN“ für Sachsen)")
+    return code
+
+
 def _quarter(value: Any) -> Quarter:
     try:
         return Quarter.parse(_text(value))
@@ -205,8 +242,10 @@ Schema = Mapping[str, tuple[Reader, Any]]
 
 PROGRAMME: Schema = {
     "name": (_nonempty, ...), "start": (_quarter, ...), "end": (_quarter, ...),
-    "bundesland": (_nonempty, "SN"),
-    "stale_after_weeks": (_count, 6),
+    "bundesland": (_bundesland, "SN"),
+    "stale_after_weeks": (_count, 6), "post_time": (_clock_time, "08:00"),
+    "reminder_days": (_day_counts, [28, 7]), "overdue_every_days": (_positive, 14),
+    "overdue_max": (_count, 4),
 }
 WORK_PACKAGE: Schema = {
     "id": (_ap_id, ...), "title": (_nonempty, ...), "description": (_text, ""),
@@ -313,9 +352,11 @@ def parse_plan(text: str, path: Path) -> Plan:
     meetings = []
     for name, v in _entries(path, document, "meeting", MEETING, "[[meeting]]"):
         try:
-            rrulestr(v["rrule"], dtstart=v["dtstart"])
+            first = rrulestr(v["rrule"], dtstart=v["dtstart"]).after(v["dtstart"], inc=True)
         except (ValueError, TypeError) as err:
             raise PlanError(path, f"keine gültige RRULE ({err})", name, "rrule") from None
+        if first is None:
+            raise PlanError(path, "die Regel ergibt keinen einzigen Termin", name, "rrule")
         meetings.append(Meeting(
             v["id"], v["title"], v["kind"], v["rrule"], v["dtstart"],
             timedelta(minutes=v["duration_minutes"]),
@@ -327,7 +368,7 @@ def parse_plan(text: str, path: Path) -> Plan:
 def load_plan(path: Path) -> Plan:
     """Read and validate the plan file."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # editors on Windows add a BOM
     except FileNotFoundError:
         raise PlanError(path, "die Plandatei gibt es nicht") from None
     except (OSError, UnicodeDecodeError) as err:

@@ -60,10 +60,12 @@ class APProgress:
 def ap_progress(updates: Iterable[Update], recent: int = 5) -> APProgress:
     """Fold an AP's updates (any order) into its current state, progress and latest reports."""
     live = sorted((u for u in updates if not u.withdrawn), key=lambda u: u.at, reverse=True)
-    state = next((u.state for u in live if u.state), None)
-    percent = next((u.percent for u in live if u.percent is not None), None)
-    if state == "abgeschlossen" and percent is None:
-        percent = 100
+    stated = next((u for u in live if u.state), None)
+    measured = next((u for u in live if u.percent is not None), None)
+    state = stated.state if stated else None
+    percent = measured.percent if measured else None
+    if stated and state == "abgeschlossen" and (measured is None or measured.at < stated.at):
+        percent = 100  # "abgeschlossen" after "60 %" means done
     return APProgress(state, percent, live[0].at if live else None, tuple(live[:recent]))
 
 

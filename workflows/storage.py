@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -15,6 +16,7 @@ from typing import Any
 from tinydb.storages import Storage
 
 BACKUPS_KEPT = 14
+log = logging.getLogger(__name__)
 
 
 class StoreError(Exception):
@@ -39,11 +41,16 @@ def newest_backup(backup_dir: Path) -> Path | None:
 
 
 def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
+    """Make the rename durable. The new file is already in place, so a failure here is
+    logged, not raised: reporting the write as failed would be untrue."""
     try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as err:
+        log.warning("could not fsync directory %s: %s", directory, err)
 
 
 def atomic_write(path: Path, payload: bytes) -> None:
@@ -82,6 +89,9 @@ class AtomicJSONStorage(Storage):
             raw = self.path.read_bytes()
         except FileNotFoundError:
             return {}
+        except OSError as err:
+            raise StoreError(f"Die Datenbank {self.path} lässt sich nicht lesen "
+                             f"({err.strerror or err}).") from None
         try:
             data = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as err:
@@ -131,8 +141,12 @@ class AtomicJSONStorage(Storage):
             target = self.backup_dir / f"{self.path.stem}-{day.isoformat()}.json"
             if not target.exists():
                 tmp = target.with_suffix(".tmp")
-                shutil.copyfile(self.path, tmp)
-                os.replace(tmp, target)
+                try:
+                    shutil.copyfile(self.path, tmp)
+                    os.replace(tmp, target)
+                finally:
+                    with contextlib.suppress(OSError):
+                        tmp.unlink()
             for old in sorted(self.backup_dir.glob(f"{self.path.stem}-*.json"))[:-BACKUPS_KEPT]:
                 old.unlink()
         self._backed_up_on = day
@@ -149,7 +163,11 @@ class DirectoryLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as err:
+            raise StoreError(f"Die Sperrdatei {self.path} lässt sich nicht anlegen "
+                             f"({err.strerror or err}).") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -67,6 +67,8 @@ class Store:
         self._updates = db.table("updates")
         self._marks = db.table("milestones")
         self._meta = db.table("meta")
+        self._posts = db.table("posts")
+        self._chats = db.table("chats")
 
     @classmethod
     def open(cls, data_dir: Path, now: datetime) -> Store:
@@ -169,3 +171,39 @@ class Store:
         q = Query()
         docs = self._marks.search((q.chat_id == chat_id) & (q.message_id == message_id))
         return [_mark_from(d) for d in docs]
+
+    # -- the post log ------------------------------------------------------
+
+    def posted_keys(self) -> set[str]:
+        """Keys of every automatic post sent or deliberately skipped."""
+        return {doc["key"] for doc in self._posts.all()}
+
+    def log_post(self, key: str, status: str, planned: datetime, now: datetime,
+                 late: bool = False, chat_id: int | None = None) -> None:
+        """Record that a post was sent (status "sent") or skipped ("skipped")."""
+        self._write(now)
+        self._posts.insert({"key": key, "status": status, "planned": planned.isoformat(),
+                            "done": now.isoformat(), "late": late, "chat_id": chat_id})
+
+    def post_log(self) -> list[dict[str, Any]]:
+        return [dict(doc) for doc in self._posts.all()]
+
+    def last_post_check(self) -> datetime | None:
+        """When the scheduler last looked for due posts."""
+        doc = self._meta.get(doc_id=1)
+        value = doc.get("last_post_check") if doc else None
+        return datetime.fromisoformat(value) if value else None
+
+    def set_last_post_check(self, when: datetime) -> None:
+        self._write(when)
+        self._meta.update({"last_post_check": when.isoformat()}, doc_ids=[1])
+
+    # -- chats -------------------------------------------------------------
+
+    def record_migration(self, old_chat_id: int, new_chat_id: int, now: datetime) -> None:
+        """A group became a supergroup: its messages now come from a new chat id."""
+        self._write(now)
+        self._chats.upsert({"old": old_chat_id, "new": new_chat_id}, Query().old == old_chat_id)
+
+    def chat_migrations(self) -> dict[int, int]:
+        return {doc["old"]: doc["new"] for doc in self._chats.all()}
