@@ -53,7 +53,7 @@ def ap_list(wps: Sequence[WorkPackage]) -> str:
     return ", ".join(wp.label for wp in wps)
 
 
-def period_text(view: PeriodView, today: date) -> str:
+def period_text(view: PeriodView) -> str:
     p = view.period
     span = short_day(p.start) if p.start == p.end else f"{short_day(p.start)} – {short_day(p.end)}"
     lines = [f"<b>{esc(p.label)}</b> ({span})"]
@@ -88,7 +88,7 @@ def quarter_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> st
 def answer_period(ctx: Context, period: Period, now: datetime) -> str:
     today = local_today(ctx, now)
     view = period_view(ctx.plan, period, ctx.store.marks(), ctx.settings.timezone, today)
-    return period_text(view, today)
+    return period_text(view)
 
 
 def _group(title: str, items: tuple[MilestoneStatus, ...]) -> list[str]:

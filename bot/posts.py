@@ -1,0 +1,91 @@
+"""The automatic posts in German: quarter overview, milestone reminders, meeting summaries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.agenda import period_text
+from bot.format import day, esc, short_day, trim, until
+from bot.messages import Context
+from bot.views import milestone_line, plan_line
+from workflows.digests import (
+    MilestoneNotice,
+    QuarterDigest,
+    SteeringSummary,
+    TeamSummary,
+    digest_for,
+)
+from workflows.posts import Post
+
+LATE_MARK = " <i>(nachgeholt)</i>"
+
+
+def quarter_text(d: QuarterDigest) -> str:
+    body = period_text(d.view)
+    lines = [f"📅 <b>Neues Quartal: {esc(d.view.period.label)}</b>", "", body]
+    if d.quiet:
+        lines += ["", "<b>Ohne Meldung im letzten Quartal</b>"]
+        lines += [f"• {esc(q.wp.label)} {esc(q.wp.title)}" for q in d.quiet]
+    return "\n".join(lines)
+
+
+def notice_text(d: MilestoneNotice) -> str:
+    m = d.status.milestone
+    name = f"<b>{esc(m.id)} {esc(m.title)}</b> (AP {m.ap[2:]})"
+    if d.notice:
+        return (f"⚠️ <b>Überfällig</b> ({d.notice}. Erinnerung von {d.of}): {name} war fällig "
+                f"am {day(m.due)} – {until(d.status.days_left)}. Wenn er erreicht ist, "
+                f"schreiben Sie z. B. „{esc(m.title)} am {short_day(m.due)}“.")
+    return (f"⏳ <b>Erinnerung:</b> {name} ist fällig am {day(m.due)} – "
+            f"{until(d.status.days_left)}.")
+
+
+def team_text(d: TeamSummary) -> str:
+    when = f"{day(d.occurrence.date())} {d.occurrence:%H:%M}"
+    since = f"seit {day(d.since.date())}" if d.since else "der letzten Woche"
+    lines = [f"📝 <b>{esc(d.meeting.title)}</b> – {when}", "",
+             f"<b>Meldungen {since}</b>"]
+    if not d.updates:
+        lines.append("Keine neuen Meldungen.")
+    for ap, updates in d.updates:
+        lines.append(f"<b>AP {ap[2:]}</b>")
+        lines += [f"• {esc(u.author.name)}: {esc(trim(' '.join(u.text.split()), 200))}"
+                  for u in updates]
+    if d.due_before_next:
+        lines += ["", "<b>Fällig bis zum nächsten Termin</b>",
+                  *(milestone_line(s) for s in d.due_before_next)]
+    if d.quiet:
+        lines += ["", "<b>Laufende Arbeitspakete ohne Meldung seit Wochen</b>",
+                  ", ".join(q.wp.label for q in d.quiet)]
+    return "\n".join(lines)
+
+
+def steering_text(d: SteeringSummary) -> str:
+    when = f"{day(d.occurrence.date())} {d.occurrence:%H:%M}"
+    lines = [f"📊 <b>{esc(d.meeting.title)}</b> – {when}", "", "<b>Stand aller Arbeitspakete</b>"]
+    lines += [plan_line(st) for st in d.statuses]
+    return "\n".join(lines)
+
+
+def compose(ctx: Context, post: Post, late: bool, now: datetime) -> str:
+    """The message for `post` as of `now`."""
+    tz = ctx.settings.timezone
+    d = digest_for(ctx.plan, post, ctx.store.updates(), ctx.store.marks(), tz, now)
+    if isinstance(d, QuarterDigest):
+        text = quarter_text(d)
+    elif isinstance(d, MilestoneNotice):
+        text = notice_text(d)
+    elif isinstance(d, TeamSummary):
+        text = team_text(d)
+    else:
+        text = steering_text(d)
+    if late:
+        first, _, rest = text.partition("\n")
+        text = first + LATE_MARK + ("\n" + rest if rest else "")
+    return text
+
+
+def schedule_listing(posts: list[Post]) -> str:
+    if not posts:
+        return "In diesem Zeitraum plane ich keine Beiträge."
+    return "\n".join(f"• {day(p.at.date())} {p.at:%H:%M} – {esc(p.title)}" for p in posts)
