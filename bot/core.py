@@ -6,7 +6,7 @@ import logging
 from datetime import datetime
 
 from bot import questions, reports
-from bot.format import split_message
+from bot.format import esc, split_message
 from bot.messages import ButtonPress, Commands, Context, Incoming, PressResult, Reply
 from bot.settings import Settings
 from workflows.storage import StoreWriteError
@@ -98,7 +98,7 @@ class Core:
     def _run(self, name: str, args: str, msg: Incoming, now: datetime) -> list[Reply] | str:
         command = self.commands.by_name.get(name)
         if command is None:
-            return (f"Den Befehl /{name} kenne ich nicht. Mit /hilfe sehen Sie, was ich kann.")
+            return f"Den Befehl /{esc(name)} kenne ich nicht. Mit /hilfe sehen Sie, was ich kann."
         return command.handler(self.ctx, msg, args, now)
 
     def _chat(self, msg: Incoming, now: datetime) -> list[Reply] | str:

@@ -72,14 +72,22 @@ def confirmation(ctx: Context, outcome: Outcome, msg: Incoming, head: str) -> li
     lines += [mark_line(ctx, m) for m in outcome.marks]
     if msg.forwarded_from:
         lines.append(f"(weitergeleitet, ursprünglich von {esc(msg.forwarded_from)})")
-    lines += [all_reached_line(t) for t in outcome.all_reached]
+    lines += [all_reached_line(ctx, mid) for mid in outcome.all_reached]
     buttons = (Button("Rückgängig", f"{UNDO}:{msg.message_id}"),) \
         if msg.message_id is not None and not msg.via_console else ()
     return [Reply("\n".join(lines), buttons)]
 
 
-def all_reached_line(title: str) -> str:
-    return f"ℹ️ Alle Meilensteine „{esc(title)}“ sind schon als erreicht vermerkt."
+def all_reached_line(ctx: Context, milestone_id: str) -> str:
+    """For a milestone named again although it (and every one of its title) is reached."""
+    ms = ctx.plan.milestone(milestone_id)
+    if ms is None:
+        return f"ℹ️ {esc(milestone_id)} ist schon als erreicht vermerkt."
+    siblings = [m for m in ctx.plan.milestones if m.title == ms.title]
+    if len(siblings) > 1:
+        return (f"ℹ️ Alle {len(siblings)} Meilensteine „{esc(ms.title)}“ sind schon als erreicht "
+                f"vermerkt (siehe /verlauf AP{ms.ap[2:]}).")
+    return f"ℹ️ {esc(ms.id)} „{esc(ms.title)}“ ist schon als erreicht vermerkt."
 
 
 def on_text(ctx: Context, msg: Incoming, now: datetime) -> list[Reply] | str | None:
@@ -98,7 +106,7 @@ def on_text(ctx: Context, msg: Incoming, now: datetime) -> list[Reply] | str | N
     if outcome.kind == "withdrawn":
         return "✏️ Die geänderte Nachricht nennt kein Arbeitspaket mehr – Meldung zurückgenommen."
     if outcome.kind == "nothing" and outcome.all_reached:
-        return "\n".join(all_reached_line(t) for t in outcome.all_reached)
+        return "\n".join(all_reached_line(ctx, mid) for mid in outcome.all_reached)
     if outcome.kind == "duplicate":
         return ""  # already confirmed once
     return None
@@ -165,18 +173,27 @@ def on_press(ctx: Context, press: ButtonPress, now: datetime, admin: bool) -> Pr
                        f"{_withdrawn_text(updates, marks)} ({esc(press.user_name)})")
 
 
+_HISTORY_ARGS = re.compile(r"^(?:#?(?:ap|arbeitspaket)\s*)?0*(\d{1,3})(?:\s+(\d+))?$",
+                           re.IGNORECASE)
+
+
 def history_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> str:
-    parts = args.split()
     count = HISTORY_DEFAULT
-    if len(parts) > 1 and parts[-1].isdigit():
-        count = max(1, min(HISTORY_MAX, int(parts.pop())))
-    if not parts:
+    query = args.strip()
+    if ref := _HISTORY_ARGS.match(query):  # "AP3", "AP 3", "3", "AP 3 20"
+        query, wanted = ref.group(1), ref.group(2)
+    else:  # words of a title, perhaps with a count: "Bildungsportal 20"
+        words, _, last = query.rpartition(" ")
+        query, wanted = (words, last) if words and last.isdigit() else (query, None)
+    if wanted:
+        count = max(1, min(HISTORY_MAX, int(wanted)))
+    if not query:
         return "Welches Arbeitspaket? Zum Beispiel: /verlauf AP3 oder /verlauf AP3 20"
-    lookup = find_work_package(ctx.plan, " ".join(parts))
+    lookup = find_work_package(ctx.plan, query)
     if lookup.found is None:
         if lookup.unknown_number is not None:
             return f"AP {lookup.unknown_number} gibt es nicht – der Plan hat {ctx.plan.ap_range}."
-        return f"Zu „{esc(' '.join(parts))}“ finde ich kein Arbeitspaket. Beispiel: /verlauf AP3"
+        return f"Zu „{esc(query)}“ finde ich kein Arbeitspaket. Beispiel: /verlauf AP3"
     wp = lookup.found
     milestone_ids = {m.id for m in ctx.plan.milestones_of(wp.id)}
     entries: list[tuple[datetime, str]] = []

@@ -53,7 +53,7 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
     tz_name = env.get("APBOT_TIMEZONE", "").strip() or "Europe/Berlin"
     try:
         tz = ZoneInfo(tz_name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "Europe" is a tzdata folder
         raise SettingsError(
             f"APBOT_TIMEZONE: unbekannte Zeitzone „{tz_name}“ (z. B. Europe/Berlin)."
         ) from None

@@ -33,10 +33,12 @@ def to_incoming(message: Message, bot_id: int, edited: bool) -> Incoming | None:
     origin = message.forward_origin
     forwarded: str | None = None
     if origin is not None:
+        # user, hidden user, chat (sender_chat) or channel (chat) origin
         sender = getattr(origin, "sender_user", None)
+        chat = getattr(origin, "sender_chat", None) or getattr(origin, "chat", None)
         forwarded = (sender.full_name if sender else
                      getattr(origin, "sender_user_name", None) or
-                     getattr(getattr(origin, "chat", None), "title", None) or "unbekannt")
+                     getattr(chat, "title", None) or "unbekannt")
     replied = message.reply_to_message
     return Incoming(
         text=message.text or message.caption or "",

@@ -99,9 +99,11 @@ def record(store: Store, plan: Plan, report: Report, now: datetime,
     reached_on = rec.reached_on or report.at.date()
     if (stop := _check(rec, reached_on, now.date())) is not None:
         return stop
-    updates = tuple(store.add_update(_new_update(report, r), now) for r in _ap_reports(plan, rec))
-    marks = tuple(store.add_mark(_new_mark(report, mid, reached_on), now)
-                  for mid in rec.milestones)
+    with store.transaction():
+        updates = tuple(store.add_update(_new_update(report, r), now)
+                        for r in _ap_reports(plan, rec))
+        marks = tuple(store.add_mark(_new_mark(report, mid, reached_on), now)
+                      for mid in rec.milestones)
     return Outcome("recorded", updates, marks, all_reached=rec.all_reached)
 
 
@@ -119,7 +121,15 @@ def record_edit(store: Store, plan: Plan, report: Report, now: datetime) -> Outc
     stop = _check(rec, reached_on, now.date())
     if stop is not None and stop.kind == "refused":
         return stop
-    wanted = {r.ap: r for r in (_ap_reports(plan, rec) if stop is None else [])}
+    with store.transaction():
+        return _apply_edit(store, plan, report, rec, reached_on, stop is None,
+                           old_updates, old_marks, now)
+
+
+def _apply_edit(store: Store, plan: Plan, report: Report, rec: Recognized, reached_on: date,
+                reports: bool, old_updates: list[Update], old_marks: list[MilestoneMark],
+                now: datetime) -> Outcome:
+    wanted = {r.ap: r for r in (_ap_reports(plan, rec) if reports else [])}
     updates = []
     for old in old_updates:
         r = wanted.pop(old.ap, None)
@@ -129,7 +139,7 @@ def record_edit(store: Store, plan: Plan, report: Report, now: datetime) -> Outc
             store.save_update(new, now)
         updates.append(new)
     updates += [store.add_update(_new_update(report, r), now) for r in wanted.values()]
-    wanted_marks = set(rec.milestones) if stop is None else set()
+    wanted_marks = set(rec.milestones) if reports else set()
     marks = []
     for old_mark in old_marks:
         keep = old_mark.milestone in wanted_marks
@@ -168,8 +178,9 @@ def withdraw_message(store: Store, chat_id: int, message_id: int,
                     for u in store.updates_of_message(chat_id, message_id) if not u.withdrawn)
     marks = tuple(replace(m, withdrawn=True)
                   for m in store.marks_of_message(chat_id, message_id) if not m.withdrawn)
-    for u in updates:
-        store.save_update(u, now)
-    for m in marks:
-        store.save_mark(m, now)
+    with store.transaction():
+        for u in updates:
+            store.save_update(u, now)
+        for m in marks:
+            store.save_mark(m, now)
     return updates, marks

@@ -9,6 +9,7 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,8 @@ class AtomicJSONStorage(Storage):
         self.write_day: date | None = None  # set by the Store before each write
         self._backed_up_on: date | None = None
         self._data: dict[str, dict[str, Any]] | None = None
+        self._batching = False
+        self._pending: dict[str, dict[str, Any]] | None = None
 
     def _load(self) -> dict[str, dict[str, Any]]:
         try:
@@ -117,7 +120,28 @@ class AtomicJSONStorage(Storage):
             self._data = self._load()
         return self._data
 
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Several TinyDB writes that reach the disk as one: all of them or none."""
+        if self._batching:
+            yield
+            return
+        self._batching, self._pending = True, None
+        try:
+            yield
+        except BaseException:
+            self._data = None  # forget the half-done changes; the disk has none of them
+            raise
+        finally:
+            self._batching = False
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            self.write(pending)
+
     def write(self, data: dict[str, dict[str, Any]]) -> None:
+        if self._batching:
+            self._pending = data
+            return
         payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         try:
             self._backup_once_a_day()

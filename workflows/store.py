@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
@@ -116,6 +117,10 @@ class Store:
     def _write(self, now: datetime) -> None:
         # The storage keeps one backup per day, taken before that day's first write.
         self._storage.write_day = now.date()
+
+    def transaction(self) -> contextlib.AbstractContextManager[None]:
+        """Group writes so that they land together or not at all."""
+        return self._storage.batch()
 
     def close(self) -> None:
         self._db.close()
