@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.cli_posts import UsageError, parse_moment, preview_text, schedule_text
 from bot.commands import COMMANDS
 from bot.console import Console, prompted_lines
 from bot.core import Core
@@ -20,6 +21,7 @@ from workflows.storage import StoreError
 from workflows.store import Store
 
 EXIT_CONFIG = 2
+LISTINGS = ("schedule", "preview")  # read the store without locking it
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -32,13 +34,39 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     ask = sub.add_parser("ask", help="eine Nachricht beantworten und beenden")
     ask.add_argument("text", nargs="+", help='z. B. "/status AP3"')
     sub.add_parser("console", help="Konsole, auch wenn ein Token gesetzt ist")
+    schedule = sub.add_parser("schedule", help="geplante automatische Beiträge auflisten")
+    schedule.add_argument("--from", dest="start",
+                          help="ab Datum, z. B. 2026-12-01 (Standard: jetzt)")
+    schedule.add_argument("--days", type=int, default=30, help="so viele Tage (Standard: 30)")
+    preview = sub.add_parser("preview",
+                             help="einen automatischen Beitrag zeigen, ohne ihn zu senden")
+    preview.add_argument("kind", choices=["quarterly", "milestone", "meeting"])
+    preview.add_argument("subject", nargs="?",
+                         help="Quartal (Q1 2027), Meilenstein (M3.3) oder Sitzung (jour-fixe)")
+    preview.add_argument("--date", help="Zeitpunkt, z. B. 2026-12-01 (Standard: jetzt)")
     return parser.parse_args(argv)
 
 
-def open_core(settings: Settings, now: datetime) -> Core:
+def run_listing(args: argparse.Namespace, core: Core, now: datetime) -> int:
+    """The read-only modes: schedule and preview."""
+    tz = core.ctx.settings.timezone
+    try:
+        if args.mode == "schedule":
+            start = parse_moment(args.start, tz) if args.start else now
+            print(schedule_text(core.ctx, start, max(1, args.days)))
+        else:
+            moment = parse_moment(args.date, tz) if args.date else now
+            print(preview_text(core.ctx, args.kind, args.subject, moment))
+    except (UsageError, ValueError) as err:
+        print(f"apbot: {err}", file=sys.stderr)
+        return EXIT_CONFIG
+    return 0
+
+
+def open_core(settings: Settings, now: datetime, read_only: bool = False) -> Core:
     """Load the plan and open the store; PlanError/StoreError stop start-up."""
     plan = load_plan(settings.plan_path)
-    store = Store.open(settings.data_dir, now)
+    store = Store.open(settings.data_dir, now, read_only=read_only)
     return Core(Context(settings, plan, store), COMMANDS)
 
 
@@ -57,11 +85,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return datetime.now(settings.timezone)
 
     try:
-        core = open_core(settings, clock())
+        core = open_core(settings, clock(), read_only=args.mode in LISTINGS)
     except (PlanError, StoreError) as err:
         print(f"apbot startet nicht: {err}", file=sys.stderr)
         return EXIT_CONFIG
     try:
+        if args.mode in LISTINGS:
+            return run_listing(args, core, clock())
         if telegram:
             from bot.telegram_app import run_telegram  # the console needs no Telegram import
 

@@ -6,9 +6,9 @@ import logging
 from datetime import datetime
 
 from bot import questions, reports
+from bot.access import chat_allowed, served_chats
 from bot.format import esc, split_message
 from bot.messages import ButtonPress, Commands, Context, Incoming, PressResult, Reply
-from bot.settings import Settings
 from workflows.storage import StoreWriteError
 
 log = logging.getLogger(__name__)
@@ -19,17 +19,6 @@ NOT_FOR_YOU = ("Ich arbeite nur für das Koordinierungsteam Bildungskommunen und
 WRITE_FAILED = ("Das konnte ich gerade nicht speichern – der Datenträger meldet einen Fehler. "
                 "Bisher Gespeichertes ist unversehrt; bitte später noch einmal senden.")
 SORRY = "Entschuldigung, da ist bei mir etwas schiefgegangen. Bitte versuchen Sie es noch einmal."
-
-
-def is_admin(settings: Settings, msg: Incoming) -> bool:
-    return msg.via_console or msg.user_id in settings.admin_ids
-
-
-def chat_allowed(settings: Settings, msg: Incoming) -> bool:
-    """Team chat, further allowed chats, private chats of admins, and the console."""
-    if msg.via_console or msg.chat_id in settings.chat_ids:
-        return True
-    return msg.chat_type == "private" and msg.user_id in settings.admin_ids
 
 
 def split_command(text: str, bot_username: str | None) -> tuple[str, str] | None:
@@ -76,7 +65,7 @@ class Core:
         command = split_command(text, ctx.bot_username) if text.startswith("/") else None
         if text.startswith("/") and command is None:
             return []  # a command for another bot in the group
-        if not chat_allowed(ctx.settings, msg):
+        if not chat_allowed(ctx, msg):
             if command or is_addressed(msg, ctx.bot_username):
                 return [Reply(NOT_FOR_YOU.format(chat_id=msg.chat_id))]
             return []
@@ -113,7 +102,7 @@ class Core:
         """An inline button was pressed."""
         settings = self.ctx.settings
         admin = press.via_console or press.user_id in settings.admin_ids
-        if not (press.via_console or press.chat_id in settings.chat_ids or admin):
+        if not (press.via_console or press.chat_id in served_chats(self.ctx) or admin):
             return PressResult(NOT_FOR_YOU.format(chat_id=press.chat_id))
         try:
             return reports.on_press(self.ctx, press, now, admin)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from bot.access import is_admin, team_chat
 from bot.agenda import period_text
 from bot.format import day, esc, short_day, trim, until
-from bot.messages import Context
+from bot.messages import Command, Context, Incoming
 from bot.views import milestone_line, plan_line
 from workflows.digests import (
     MilestoneNotice,
@@ -15,9 +16,12 @@ from workflows.digests import (
     TeamSummary,
     digest_for,
 )
-from workflows.posts import Post
+from workflows.meetings import occurrences
+from workflows.plan import Meeting
+from workflows.posts import Post, planned_posts
 
 LATE_MARK = " <i>(nachgeholt)</i>"
+PREVIEW_DAYS, PREVIEW_COUNT = 30, 15
 
 
 def quarter_text(d: QuarterDigest) -> str:
@@ -89,3 +93,48 @@ def schedule_listing(posts: list[Post]) -> str:
     if not posts:
         return "In diesem Zeitraum plane ich keine Beiträge."
     return "\n".join(f"• {day(p.at.date())} {p.at:%H:%M} – {esc(p.title)}" for p in posts)
+
+
+def upcoming_posts(ctx: Context, start: datetime, end: datetime) -> list[Post]:
+    return planned_posts(ctx.plan, ctx.store.marks(), ctx.settings.timezone, start, end)
+
+
+def preview_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> str:
+    """/vorschau: the next automatic posts (admins only)."""
+    if not is_admin(ctx, msg):
+        return "Die Vorschau der automatischen Beiträge ist nur für Admins."
+    posts = upcoming_posts(ctx, now, now + timedelta(days=PREVIEW_DAYS))[:PREVIEW_COUNT]
+    head = f"<b>Geplante Beiträge der nächsten {PREVIEW_DAYS} Tage</b>"
+    if team_chat(ctx) is None and not msg.via_console:
+        head += "\n⚠️ APBOT_TEAM_CHAT_ID ist nicht gesetzt – ohne Team-Chat poste ich nichts."
+    return f"{head}\n{schedule_listing(posts)}"
+
+
+def next_team_meeting(ctx: Context, now: datetime) -> tuple[Meeting, datetime] | None:
+    """The next team meeting from now (or the one running right now)."""
+    tz = ctx.settings.timezone
+    found = [(t, m) for m in ctx.plan.meetings if m.kind == "team"
+             for t in occurrences(m, tz, now - m.duration, now + timedelta(days=400))[:1]]
+    if not found:
+        return None
+    t, m = min(found, key=lambda pair: pair[0])
+    return m, t
+
+
+def summary_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> str:
+    """/zusammenfassung: the team-meeting summary, now."""
+    found = next_team_meeting(ctx, now)
+    if found is None:
+        return "Im Plan steht keine Teambesprechung (kind = \"team\"), die ich zusammenfassen kann."
+    meeting, occurrence = found
+    post = Post(f"manual:{meeting.id}", "meeting", meeting.id, now, occurrence,
+                meeting.title, occurrence=occurrence)
+    return compose(ctx, post, False, now)
+
+
+COMMANDS = (
+    Command("zusammenfassung", summary_command, "Zusammenfassung für die nächste Teamsitzung",
+            aliases=("summary",)),
+    Command("vorschau", preview_command, "Geplante automatische Beiträge (nur Admins)",
+            aliases=("schedule",)),
+)

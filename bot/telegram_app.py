@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from datetime import datetime
+import os
+from datetime import datetime, timedelta
 
 from telegram import (
+    Bot,
     BotCommand,
     CallbackQuery,
     InlineKeyboardButton,
@@ -15,14 +18,25 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ContextTypes,
+    TypeHandler,
+)
 
+from bot.access import team_chat
 from bot.core import SORRY, Core
+from bot.format import split_message
 from bot.messages import ButtonPress, Incoming, Reply
+from bot.posts import compose
+from workflows.schedule import PostRunner, PostScheduler
 
 log = logging.getLogger(__name__)
 CORE = "core"
+SCHEDULER = "scheduler"
 
 
 def to_incoming(message: Message, bot_id: int, edited: bool) -> Incoming | None:
@@ -83,6 +97,12 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.message or update.edited_message
     if message is None:
         return
+    if message.migrate_to_chat_id is not None:
+        # The group became a supergroup: its new id inherits everything.
+        core.ctx.store.record_migration(message.chat.id, message.migrate_to_chat_id,
+                                        datetime.now(core.ctx.settings.timezone))
+        log.info("chat %s migrated to %s", message.chat.id, message.migrate_to_chat_id)
+        return
     incoming = to_incoming(message, context.bot.id, edited=update.edited_message is not None)
     if incoming is None:
         return
@@ -114,6 +134,68 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             log.warning("could not send the apology: %s", err)
 
 
+class TelegramPublisher:
+    """Sends automatic posts; retries network errors, 429 and 5xx with backoff."""
+
+    def __init__(self, bot: Bot, attempts: int = 6, first_delay: float = 1.0) -> None:
+        self.bot = bot
+        self.attempts = attempts
+        self.first_delay = first_delay
+
+    async def publish(self, chat_id: int, message: str) -> None:
+        for part in split_message(message):
+            await self._send(chat_id, part)
+
+    async def _send(self, chat_id: int, text: str) -> None:
+        delay = self.first_delay
+        for attempt in range(1, self.attempts + 1):
+            try:
+                await self.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+                return
+            except BadRequest:
+                raise  # the message itself is wrong: sending it again cannot help
+            except RetryAfter as err:
+                wait = err.retry_after
+                pause = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+            except (TimedOut, NetworkError) as err:  # includes 5xx answers
+                if attempt == self.attempts:
+                    raise
+                log.warning("sending failed (%s), trying again in %.0f s", err, delay)
+                pause, delay = delay, min(delay * 2, 60)
+            if attempt == self.attempts:
+                break
+            await asyncio.sleep(pause)
+        raise NetworkError(f"gave up after {self.attempts} attempts")
+
+
+async def start_posting(app: Application) -> None:  # type: ignore[type-arg]
+    """Run the post scheduler inside the bot's event loop."""
+    core: Core = app.bot_data[CORE]
+    settings = core.ctx.settings
+
+    def clock() -> datetime:
+        return datetime.now(settings.timezone)
+
+    runner = PostRunner(core.ctx.store, core.ctx.plan, settings.timezone,
+                        lambda: team_chat(app.bot_data[CORE].ctx),
+                        lambda post, late, now: compose(app.bot_data[CORE].ctx, post, late, now),
+                        TelegramPublisher(app.bot), up_since=clock())
+    scheduler = PostScheduler(runner, clock)
+    scheduler.start()
+    app.bot_data[SCHEDULER] = scheduler
+
+
+async def stop_posting(app: Application) -> None:  # type: ignore[type-arg]
+    scheduler: PostScheduler | None = app.bot_data.get(SCHEDULER)
+    if scheduler is not None:
+        scheduler.shutdown()
+
+
+async def on_start(app: Application) -> None:  # type: ignore[type-arg]
+    await register_menu(app)
+    await start_posting(app)
+
+
 async def register_menu(app: Application) -> None:  # type: ignore[type-arg]
     """Learn our @name and set the command menu (best effort)."""
     core: Core = app.bot_data[CORE]
@@ -139,7 +221,11 @@ def build_application(core: Core) -> Application:  # type: ignore[type-arg]
         ApplicationBuilder()
         .token(settings.token)
         .base_url(settings.api_base_url)
-        .post_init(register_menu)
+        # Keeps replies and posts within Telegram's limits (30/s, 20/min per group) and
+        # waits out a 429 instead of failing.
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(on_start)
+        .post_shutdown(stop_posting)
         .build()
     )
     app.bot_data[CORE] = core
@@ -150,6 +236,8 @@ def build_application(core: Core) -> Application:  # type: ignore[type-arg]
 
 def run_telegram(core: Core) -> None:
     """Long-poll until SIGINT/SIGTERM."""
+    # Retry-after as a timedelta, as python-telegram-bot 23 will have it (no warning).
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
     app = build_application(core)
     # Retry start-up forever: a network outage at boot must not leave the team without its bot.
     app.run_polling(allowed_updates=Update.ALL_TYPES, bootstrap_retries=-1)

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from workflows.agenda import PeriodView, Quiet, period_view, quiet_work_packages
+from workflows.meetings import occurrences
 from workflows.periods import quarter_period
 from workflows.plan import Meeting, Plan
 from workflows.posts import Post, previous_occurrence
@@ -67,14 +68,13 @@ def team_summary(plan: Plan, meeting: Meeting, occurrence: datetime, updates: li
     grouped = tuple((wp.id, tuple(sorted((u for u in recent if u.ap == wp.id),
                                          key=lambda u: u.at)))
                     for wp in plan.work_packages if any(u.ap == wp.id for u in recent))
-    from workflows.meetings import occurrences
-
     after = occurrences(meeting, tz, occurrence + timedelta(seconds=1),
                         occurrence + timedelta(days=400))
     horizon = after[0].date() if after else occurrence.date() + timedelta(days=7)
     today = occurrence.astimezone(tz).date()
     reached = reached_milestones(marks)
-    due = tuple(milestone_status(m, reached, today) for m in plan.milestones
+    due = tuple(milestone_status(m, reached, today)
+                for m in sorted(plan.milestones, key=lambda m: m.due)
                 if m.id not in reached and m.due <= horizon)
     quiet = tuple(quiet_work_packages(plan, updates, today))
     return TeamSummary(meeting, occurrence, since, grouped, due, quiet)

@@ -78,9 +78,10 @@ class AtomicJSONStorage(Storage):
     goes to a temporary file that replaces the old one.
     """
 
-    def __init__(self, path: Path, backup_dir: Path) -> None:
+    def __init__(self, path: Path, backup_dir: Path, read_only: bool = False) -> None:
         self.path = path
         self.backup_dir = backup_dir
+        self.read_only = read_only
         self.write_day: date | None = None  # set by the Store before each write
         self._backed_up_on: date | None = None
         self._data: dict[str, dict[str, Any]] | None = None
@@ -139,6 +140,9 @@ class AtomicJSONStorage(Storage):
             self.write(pending)
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
+        if self.read_only:
+            self._data = None
+            raise StoreWriteError(f"{self.path} ist nur zum Lesen geöffnet.")
         if self._batching:
             self._pending = data
             return

@@ -72,17 +72,22 @@ class Store:
         self._chats = db.table("chats")
 
     @classmethod
-    def open(cls, data_dir: Path, now: datetime) -> Store:
-        """Lock the directory and open its database; raise StoreError with a reason for people."""
+    def open(cls, data_dir: Path, now: datetime, read_only: bool = False) -> Store:
+        """Lock the directory and open its database; raise StoreError with a reason for people.
+
+        `read_only` takes no lock, so listings work beside the running bot; any write fails.
+        """
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as err:
             raise StoreError(f"Das Datenverzeichnis {data_dir} lässt sich nicht anlegen "
                              f"({err.strerror or err}).") from None
         lock = DirectoryLock(data_dir)
-        lock.acquire()
+        if not read_only:
+            lock.acquire()
         try:
-            storage = AtomicJSONStorage(data_dir / DB_NAME, data_dir / "backups")
+            storage = AtomicJSONStorage(data_dir / DB_NAME, data_dir / "backups",
+                                        read_only=read_only)
             storage.read()  # parse now: a corrupt file must stop start-up, not a later write
             db = TinyDB(storage=lambda: storage)
             store = cls(data_dir, db, storage, lock)
@@ -95,6 +100,8 @@ class Store:
     def _check_schema(self, now: datetime) -> None:
         meta = self._meta.get(doc_id=1)
         if meta is None:
+            if self._storage.read_only:
+                return
             self._write(now)
             self._meta.insert({"schema": SCHEMA_VERSION, "created": now.isoformat()})
             return

@@ -1,0 +1,37 @@
+"""Who apbot serves: the team chat (also after a migration), allowed chats, admins."""
+
+from __future__ import annotations
+
+from bot.messages import Context, Incoming
+
+
+def is_admin(ctx: Context, msg: Incoming) -> bool:
+    return msg.via_console or msg.user_id in ctx.settings.admin_ids
+
+
+def _follow(chat_id: int, migrations: dict[int, int]) -> int:
+    seen = {chat_id}
+    while chat_id in migrations and migrations[chat_id] not in seen:
+        chat_id = migrations[chat_id]
+        seen.add(chat_id)
+    return chat_id
+
+
+def team_chat(ctx: Context) -> int | None:
+    """The team chat's id now: a group that became a supergroup has a new one."""
+    team = ctx.settings.team_chat_id
+    return None if team is None else _follow(team, ctx.store.chat_migrations())
+
+
+def served_chats(ctx: Context) -> frozenset[int]:
+    """The configured chats and, for those that migrated, their new ids."""
+    migrations = ctx.store.chat_migrations()
+    chats = ctx.settings.chat_ids
+    return chats | {_follow(c, migrations) for c in chats}
+
+
+def chat_allowed(ctx: Context, msg: Incoming) -> bool:
+    """Team chat, further allowed chats, private chats of admins, and the console."""
+    if msg.via_console or msg.chat_id in served_chats(ctx):
+        return True
+    return msg.chat_type == "private" and msg.user_id in ctx.settings.admin_ids
