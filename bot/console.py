@@ -9,7 +9,7 @@ from typing import TextIO
 
 from bot.core import SORRY, Core
 from bot.format import to_plain
-from bot.messages import Incoming
+from bot.messages import Attachment, Incoming
 
 log = logging.getLogger(__name__)
 CONSOLE_CHAT_ID = 0
@@ -43,6 +43,14 @@ class Console:
             message_id=self._message_id(now), date=now, via_console=True,
         )
 
+    def save(self, file: Attachment) -> str:
+        """Files land in <data dir>/exports: a terminal cannot show them."""
+        folder = self.core.ctx.settings.data_dir / "exports"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / file.filename
+        path.write_bytes(file.data)
+        return f"{to_plain(file.caption)}\nDatei gespeichert: {path}"
+
     def say(self, text: str) -> None:
         """Answer one line; a failure is logged and apologised for, never fatal."""
         now = self.clock()
@@ -53,6 +61,9 @@ class Console:
             replies = []
             print(SORRY, file=self.out)
         for reply in replies:
+            if reply.attachment is not None:
+                print(self.save(reply.attachment), file=self.out)
+                continue
             print(to_plain(reply.text), file=self.out)
             for button in reply.buttons:
                 print(f"  [{button.label}] – in der Konsole: /rueckgaengig", file=self.out)

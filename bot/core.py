@@ -21,6 +21,14 @@ WRITE_FAILED = ("Das konnte ich gerade nicht speichern – der Datenträger meld
 SORRY = "Entschuldigung, da ist bei mir etwas schiefgegangen. Bitte versuchen Sie es noch einmal."
 
 
+def _split(reply: Reply) -> list[Reply]:
+    """Long texts as several messages; the buttons go with the first, files stay whole."""
+    if reply.attachment is not None:
+        return [reply]
+    return [Reply(part, reply.buttons if i == 0 else ())
+            for i, part in enumerate(split_message(reply.text))]
+
+
 def split_command(text: str, bot_username: str | None) -> tuple[str, str] | None:
     """("status", "AP3") from "/status@apbot AP3"; None for a command meant for another bot."""
     head, _, args = text.strip().partition(" ")
@@ -81,8 +89,7 @@ class Core:
             result = WRITE_FAILED
         if isinstance(result, str):
             result = [Reply(result)] if result else []
-        return [Reply(part, r.buttons if i == 0 else ())
-                for r in result for i, part in enumerate(split_message(r.text))]
+        return [part for r in result for part in _split(r)]
 
     def _run(self, name: str, args: str, msg: Incoming, now: datetime) -> list[Reply] | str:
         command = self.commands.by_name.get(name)

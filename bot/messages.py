@@ -36,9 +36,21 @@ class Button:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file to send: a picture (sent as a photo, else as a document) or a document."""
+
+    filename: str
+    data: bytes
+    kind: str  # "photo" or "document"
+    caption: str  # Telegram HTML, at most 1024 characters
+    fallback_text: str = ""  # sent as a message when the file cannot be sent at all
+
+
+@dataclass(frozen=True)
 class Reply:
     text: str  # Telegram HTML, at most 4096 characters
     buttons: tuple[Button, ...] = ()
+    attachment: Attachment | None = None
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from telegram import (
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     Message,
     ReplyParameters,
     Update,
@@ -30,7 +31,7 @@ from telegram.ext import (
 from bot.access import team_chat
 from bot.core import SORRY, Core
 from bot.format import split_message
-from bot.messages import ButtonPress, Incoming, Reply
+from bot.messages import Attachment, ButtonPress, Incoming, Reply
 from bot.posts import compose
 from workflows.schedule import PostRunner, PostScheduler
 
@@ -82,10 +83,34 @@ async def send_replies(message: Message, replies: list[Reply]) -> None:
     quote = (ReplyParameters(message.message_id, allow_sending_without_reply=True)
              if message.chat.type != "private" else None)
     for reply in replies:
+        if reply.attachment is not None:
+            await send_file(message.get_bot(), message.chat.id, reply.attachment)
+            continue
         await message.get_bot().send_message(
             message.chat.id, reply.text, parse_mode=ParseMode.HTML,
             reply_markup=markup(reply), reply_parameters=quote,
         )
+
+
+async def send_file(bot: Bot, chat_id: int, file: Attachment) -> None:
+    """A photo, else the same file as a document, else the text fallback."""
+    if file.kind == "photo":
+        try:
+            await bot.send_photo(chat_id, InputFile(file.data, filename=file.filename),
+                                 caption=file.caption, parse_mode=ParseMode.HTML)
+            return
+        except TelegramError as err:
+            log.warning("sendPhoto failed (%s); sending %s as a document", err, file.filename)
+    try:
+        await bot.send_document(chat_id, InputFile(file.data, filename=file.filename),
+                                caption=file.caption, parse_mode=ParseMode.HTML)
+        return
+    except TelegramError as err:
+        if not file.fallback_text:
+            raise
+        log.warning("sendDocument failed (%s); sending the text instead", err)
+    for part in split_message(file.fallback_text):
+        await bot.send_message(chat_id, part, parse_mode=ParseMode.HTML)
 
 
 async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
