@@ -77,7 +77,7 @@ def test_update_confirm_status_edit_undo_across_a_restart(api: FakeBotAPI,
         history = chat.say("/verlauf AP3")
         assert "<s>" in history.params["text"]  # kept, marked withdrawn
 
-    records = (data / "apbot.json").read_text()
+    records = "".join(p.read_text() for p in sorted((data / "log").glob("*.json")))
     assert records.count("Einladungen verschickt") == 1  # the edit changed, never added
 
 

@@ -134,14 +134,14 @@ def test_token_never_in_log(api: FakeBotAPI, tmp_path: Path) -> None:
 def test_corrupt_database_stops_start_up_and_is_left_alone(tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()
-    (data / "backups").mkdir()
-    (data / "backups" / "apbot-2026-11-25.json").write_text("{}")
+    (data / "backups" / "apbot-2026-11-25").mkdir(parents=True)
+    (data / "backups" / "apbot-2026-11-25" / "apbot.json").write_text("{}")
     broken = b'{"updates": {"1": {"ap": "AP3", "te'
     (data / "apbot.json").write_bytes(broken)
     result = subprocess.run([sys.executable, "-m", "bot", "ask", "/plan"], cwd=REPO,
                             env=bot_env(data), capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert str(data / "apbot.json") in result.stderr
-    assert "apbot-2026-11-25.json" in result.stderr
+    assert str(data / "backups" / "apbot-2026-11-25") in result.stderr
     assert "Traceback" not in result.stderr
     assert (data / "apbot.json").read_bytes() == broken

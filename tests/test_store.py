@@ -75,9 +75,18 @@ def listing(directory: Path) -> set[str]:
     return {str(p.relative_to(directory)) for p in directory.rglob("*")}
 
 
+def database(directory: Path) -> dict[str, bytes]:
+    """The database files (apbot.json and the log chunks) below `directory`, by path."""
+    files = [directory / "apbot.json", *sorted((directory / "log").glob("*.json"))]
+    return {str(p.relative_to(directory)): p.read_bytes() for p in files if p.exists()}
+
+
 def on_disk_updates(data_dir: Path) -> list[dict[str, object]]:
-    raw = json.loads((data_dir / "apbot.json").read_text(encoding="utf-8"))
-    return list(raw.get("updates", {}).values())
+    docs: list[dict[str, object]] = []
+    for chunk in sorted((data_dir / "log").glob("*.json")):
+        for table in json.loads(chunk.read_text(encoding="utf-8")).values():
+            docs += [doc for doc in table.values() if doc["type"] == "update"]
+    return docs
 
 
 # -- opening and the schema version -------------------------------------------
@@ -374,7 +383,7 @@ def test_corrupt_file_is_refused_and_left_alone(tmp_path: Path, content: bytes) 
 def test_corrupt_file_message_names_the_newest_backup(tmp_path: Path) -> None:
     _make_db_with_backups(tmp_path, [1, 2, 3])
     backups = sorted((tmp_path / "backups").iterdir())
-    assert [b.name for b in backups] == [f"apbot-{day(n).date().isoformat()}.json"
+    assert [b.name for b in backups] == [f"apbot-{day(n).date().isoformat()}"
                                          for n in (1, 2, 3)]
     db = tmp_path / "apbot.json"
     truncated = db.read_bytes()[: len(db.read_bytes()) // 2]
@@ -406,8 +415,7 @@ def test_failed_write_keeps_file_and_memory_as_before(
     try:
         kept = s.add_update(upd("AP3", "bleibt"), NOW)
         kept_mark = s.add_mark(mark(), NOW)
-        db = tmp_path / "apbot.json"
-        before_bytes, before_files = db.read_bytes(), listing(tmp_path)
+        before_bytes, before_files = database(tmp_path), listing(tmp_path)
 
         with monkeypatch.context() as patch:
             patch.setattr(storage_module.os, broken, _enospc)
@@ -422,11 +430,11 @@ def test_failed_write_keeps_file_and_memory_as_before(
                     s.save_mark(replace(kept_mark, withdrawn=True), NOW)
 
         message = str(info.value)
-        assert str(db) in message
+        assert str(tmp_path) in message  # names the file it could not write
         assert os.strerror(errno.ENOSPC) in message
         assert "unverändert" in message
         assert isinstance(info.value.__cause__, OSError)
-        assert db.read_bytes() == before_bytes
+        assert database(tmp_path) == before_bytes
         assert listing(tmp_path) == before_files  # no temporary file left behind
         # what the store shows is what is on disk: the failed change is not visible
         assert s.updates() == [kept]
@@ -451,21 +459,20 @@ def test_failed_first_write_of_a_day_keeps_the_file_and_backs_up_later(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _make_db_with_backups(tmp_path, [1])
-    db = tmp_path / "apbot.json"
-    before = db.read_bytes()
+    before = database(tmp_path)
     s = Store.open(tmp_path, day(2))
     try:
         with monkeypatch.context() as patch:
             patch.setattr(storage_module.os, "replace", _enospc)
             with pytest.raises(StoreWriteError):
                 s.add_update(upd(text="Tag 2"), day(2))
-        assert db.read_bytes() == before
+        assert database(tmp_path) == before
         assert [u.text for u in s.updates()] == ["Tag 1"]
         s.add_update(upd(text="Tag 2, zweiter Versuch"), day(2))
     finally:
         s.close()
-    backup = tmp_path / "backups" / f"apbot-{day(2).date().isoformat()}.json"
-    assert backup.read_bytes() == before
+    backup = tmp_path / "backups" / f"apbot-{day(2).date().isoformat()}"
+    assert database(backup) == before
     assert [u["text"] for u in on_disk_updates(tmp_path)] == ["Tag 1", "Tag 2, zweiter Versuch"]
 
 
@@ -528,20 +535,19 @@ def test_unreadable_database_is_a_store_error(tmp_path: Path) -> None:
 
 
 def test_first_write_of_a_day_backs_up_the_previous_file(tmp_path: Path) -> None:
-    db = tmp_path / "apbot.json"
     s = Store.open(tmp_path, day(0))
     s.add_update(upd(text="Tag 0"), day(0))
     assert not (tmp_path / "backups").exists()  # nothing to back up before the file existed
-    previous = db.read_bytes()
+    previous = database(tmp_path)
 
     s.add_update(upd(text="Tag 1, erste"), day(1))
-    backup = tmp_path / "backups" / f"apbot-{day(1).date().isoformat()}.json"
-    assert backup.read_bytes() == previous
-    after_first = db.read_bytes()
+    backup = tmp_path / "backups" / f"apbot-{day(1).date().isoformat()}"
+    assert database(backup) == previous
+    after_first = database(tmp_path)
 
     s.add_update(upd(text="Tag 1, zweite"), day(1) + timedelta(hours=5))
     assert sorted(p.name for p in (tmp_path / "backups").iterdir()) == [backup.name]
-    assert backup.read_bytes() == previous
+    assert database(backup) == previous
     s.close()
 
     # a restart later that day does not replace the day's backup either
@@ -549,8 +555,8 @@ def test_first_write_of_a_day_backs_up_the_previous_file(tmp_path: Path) -> None
     s.add_update(upd(text="Tag 1, dritte"), day(1) + timedelta(hours=6))
     s.close()
     assert sorted(p.name for p in (tmp_path / "backups").iterdir()) == [backup.name]
-    assert backup.read_bytes() == previous
-    assert db.read_bytes() != after_first
+    assert database(backup) == previous
+    assert database(tmp_path) != after_first
 
 
 def test_only_the_newest_backups_are_kept(tmp_path: Path) -> None:
@@ -560,12 +566,11 @@ def test_only_the_newest_backups_are_kept(tmp_path: Path) -> None:
     s.close()
     names = sorted(p.name for p in (tmp_path / "backups").iterdir())
     assert BACKUPS_KEPT == 14
-    assert names == [f"apbot-{day(n).date().isoformat()}.json" for n in range(6, 20)]
+    assert names == [f"apbot-{day(n).date().isoformat()}" for n in range(6, 20)]
     # each backup holds the database as it was before that day's first write
     for n in (6, 19):
-        backup = tmp_path / "backups" / f"apbot-{day(n).date().isoformat()}.json"
-        texts = [u["text"] for u in json.loads(backup.read_text(encoding="utf-8"))["updates"]
-                 .values()]
+        backup = tmp_path / "backups" / f"apbot-{day(n).date().isoformat()}"
+        texts = [u["text"] for u in on_disk_updates(backup)]
         assert texts == [f"Tag {k}" for k in range(n)]
 
 
@@ -655,3 +660,60 @@ def test_progress_from_the_store(store: Store) -> None:
     store.save_update(replace(u, withdrawn=True), NOW)
     p = ap_progress(store.updates("AP3"))
     assert (p.state, p.percent, p.last_update) == (None, 10, day(1))
+
+
+# -- the split log -----------------------------------------------------------------
+
+
+def test_log_is_split_into_chunks_and_a_write_touches_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from workflows.store import CHUNK
+
+    s = Store.open(tmp_path, NOW)
+    try:
+        with s.transaction():
+            for n in range(2 * CHUNK + 10):
+                s.add_update(upd("AP3", f"Meldung {n}", message_id=n + 1), NOW)
+        assert sorted(p.name for p in (tmp_path / "log").iterdir()) == \
+            ["0001.json", "0002.json", "0003.json"]
+        written: list[Path] = []
+        real = storage_module.atomic_write
+
+        def recording(path: Path, payload: bytes) -> None:
+            written.append(path)
+            real(path, payload)
+
+        monkeypatch.setattr(storage_module, "atomic_write", recording)
+        newest = s.add_update(upd("AP4", "neu", message_id=9999), NOW)
+        assert written == [tmp_path / "log" / "0003.json"]
+        written.clear()
+        first = s.updates()[0]
+        s.save_update(replace(first, withdrawn=True), NOW)  # an old record: its own chunk
+        assert written == [tmp_path / "log" / "0001.json"]
+        written.clear()
+        s.log_post("quarterly:Q1 2027", "sent", NOW, NOW)
+        assert written == [tmp_path / "apbot.json"]
+        assert s.updates("AP4") == [newest]
+        assert s.updates_of_message(TEAM_CHAT, 9999) == [newest]
+    finally:
+        s.close()
+    s = Store.open(tmp_path, NOW)
+    try:
+        assert len(s.updates()) == 2 * CHUNK + 11
+        assert s.updates()[0].withdrawn
+        assert s.updates("AP4")[0].text == "neu"
+    finally:
+        s.close()
+
+
+def test_a_chunk_that_does_not_parse_is_named(tmp_path: Path) -> None:
+    s = Store.open(tmp_path, NOW)
+    s.add_update(upd(), NOW)
+    s.close()
+    chunk = tmp_path / "log" / "0001.json"
+    chunk.write_bytes(b'{"log-0001": {"1": ')
+    with pytest.raises(StoreCorruptError) as info:
+        Store.open(tmp_path, NOW)
+    assert str(chunk) in str(info.value)
+    assert chunk.read_bytes() == b'{"log-0001": {"1": '

@@ -1,17 +1,27 @@
-"""The one Store in front of TinyDB: progress updates, milestone marks, and the schema version."""
+"""The one Store in front of TinyDB: the progress log, the post log, chats, the schema version.
+
+The progress log (updates and milestone marks, one id sequence) is split into
+TinyDB tables of CHUNK records each, stored one file per chunk, so recording costs
+the same with 50 records or 50,000. The Store keeps the records as dataclasses in
+memory with indexes by AP and by message; TinyDB and the files are the truth it is
+built from at start-up and after a failed write.
+"""
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from tinydb import Query, TinyDB
+from tinydb.table import Document, Table
 
 from workflows.progress import Author, MilestoneMark, Update
 from workflows.storage import (
+    LOG_PREFIX,
     AtomicJSONStorage,
     DirectoryLock,
     StoreError,
@@ -19,41 +29,48 @@ from workflows.storage import (
 
 SCHEMA_VERSION = 1
 DB_NAME = "apbot.json"
+CHUNK = 500  # records per log file: the most one write has to serialise
+Record = Update | MilestoneMark
 
 
 def _update_doc(u: Update) -> dict[str, Any]:
     return {
-        "ap": u.ap, "text": u.text, "author_id": u.author.id, "author_name": u.author.name,
+        "type": "update", "ap": u.ap, "text": u.text, "author_id": u.author.id,
+        "author_name": u.author.name,
         "chat_id": u.chat_id, "message_id": u.message_id, "at": u.at.isoformat(),
         "state": u.state, "percent": u.percent, "forwarded_from": u.forwarded_from,
         "withdrawn": u.withdrawn,
     }
 
 
-def _update_from(doc: Any) -> Update:
+def _update_from(doc: Any, doc_id: int) -> Update:
     return Update(
         ap=doc["ap"], text=doc["text"], author=Author(doc["author_id"], doc["author_name"]),
         chat_id=doc["chat_id"], message_id=doc["message_id"],
         at=datetime.fromisoformat(doc["at"]), state=doc["state"], percent=doc["percent"],
-        forwarded_from=doc.get("forwarded_from"), withdrawn=doc["withdrawn"], id=doc.doc_id,
+        forwarded_from=doc.get("forwarded_from"), withdrawn=doc["withdrawn"], id=doc_id,
     )
 
 
 def _mark_doc(m: MilestoneMark) -> dict[str, Any]:
     return {
-        "milestone": m.milestone, "reached_on": m.reached_on.isoformat(),
+        "type": "mark", "milestone": m.milestone, "reached_on": m.reached_on.isoformat(),
         "author_id": m.author.id, "author_name": m.author.name, "chat_id": m.chat_id,
         "message_id": m.message_id, "at": m.at.isoformat(), "withdrawn": m.withdrawn,
     }
 
 
-def _mark_from(doc: Any) -> MilestoneMark:
+def _mark_from(doc: Any, doc_id: int) -> MilestoneMark:
     return MilestoneMark(
         milestone=doc["milestone"], reached_on=date.fromisoformat(doc["reached_on"]),
         author=Author(doc["author_id"], doc["author_name"]), chat_id=doc["chat_id"],
         message_id=doc["message_id"], at=datetime.fromisoformat(doc["at"]),
-        withdrawn=doc["withdrawn"], id=doc.doc_id,
+        withdrawn=doc["withdrawn"], id=doc_id,
     )
+
+
+def _record_from(doc: Any, doc_id: int) -> Record:
+    return _mark_from(doc, doc_id) if doc.get("type") == "mark" else _update_from(doc, doc_id)
 
 
 class Store:
@@ -65,11 +82,49 @@ class Store:
         self._db = db
         self._storage = storage
         self._lock = lock
-        self._updates = db.table("updates")
-        self._marks = db.table("milestones")
         self._meta = db.table("meta")
         self._posts = db.table("posts")
         self._chats = db.table("chats")
+        self._records: dict[int, Record] = {}
+        self._by_ap: dict[str, list[int]] = {}
+        self._by_message: dict[tuple[int, int], list[int]] = {}
+        self._last_id = 0
+        self._reindex()
+
+    def _reindex(self) -> None:
+        """Rebuild the in-memory log from what TinyDB holds (after open or a failed write)."""
+        self._db.clear_cache()
+        data = self._storage.read() or {}
+        records = sorted((int(doc_id), _record_from(doc, int(doc_id)))
+                         for name, table in data.items() if name.startswith(LOG_PREFIX)
+                         for doc_id, doc in table.items())
+        self._records, self._by_ap, self._by_message = {}, {}, {}
+        self._last_id = 0
+        for record_id, record in records:
+            self._index(record_id, record)
+
+    def _index(self, record_id: int, record: Record) -> None:
+        new = record_id not in self._records
+        self._records[record_id] = record
+        self._last_id = max(self._last_id, record_id)
+        if not new:
+            return
+        if isinstance(record, Update):
+            self._by_ap.setdefault(record.ap, []).append(record_id)
+        if record.message_id is not None:
+            self._by_message.setdefault((record.chat_id, record.message_id), []).append(record_id)
+
+    def _chunk(self, record_id: int) -> Table:
+        return self._db.table(f"{LOG_PREFIX}{(record_id - 1) // CHUNK + 1:04d}")
+
+    @contextlib.contextmanager
+    def _changing(self) -> Iterator[None]:
+        """A change of the log: if it does not reach the disk, memory follows the disk."""
+        try:
+            yield
+        except BaseException:
+            self._reindex()
+            raise
 
     @classmethod
     def open(cls, data_dir: Path, now: datetime, read_only: bool = False) -> Store:
@@ -125,64 +180,75 @@ class Store:
         # The storage keeps one backup per day, taken before that day's first write.
         self._storage.write_day = now.date()
 
-    def transaction(self) -> contextlib.AbstractContextManager[None]:
-        """Group writes so that they land together or not at all."""
-        return self._storage.batch()
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group writes so that they land together (one write per file) or not at all."""
+        with self._changing(), self._storage.batch():
+            yield
 
     def close(self) -> None:
         self._db.close()
         self._lock.release()
 
-    # -- progress updates --------------------------------------------------
+    # -- the progress log ------------------------------------------------
+
+    def _add(self, doc: dict[str, Any], now: datetime) -> int:
+        self._write(now)
+        record_id = self._last_id + 1
+        with self._changing():
+            self._chunk(record_id).insert(Document(doc, doc_id=record_id))
+        return record_id
+
+    def _save(self, record_id: int | None, doc: dict[str, Any], now: datetime) -> None:
+        if record_id is None:
+            raise ValueError("record has no id")
+        if record_id not in self._records:
+            raise ValueError(f"no stored record {record_id}")
+        self._write(now)
+        with self._changing():
+            self._chunk(record_id).update(doc, doc_ids=[record_id])
 
     def add_update(self, update: Update, now: datetime) -> Update:
         """Store an update and return it with its id."""
-        self._write(now)
-        doc_id = self._updates.insert(_update_doc(update))
-        return replace(update, id=doc_id)
+        stored = replace(update, id=self._add(_update_doc(update), now))
+        self._index(stored.id or 0, stored)
+        return stored
 
     def save_update(self, update: Update, now: datetime) -> None:
         """Overwrite a stored update (same id), e.g. after an edit or an undo."""
-        if update.id is None:
-            raise ValueError("update has no id")
-        self._write(now)
-        self._updates.update(_update_doc(update), doc_ids=[update.id])
+        self._save(update.id, _update_doc(update), now)
+        self._index(update.id or 0, update)
 
     def update(self, update_id: int) -> Update | None:
-        doc = self._updates.get(doc_id=update_id)
-        return _update_from(doc) if doc else None
+        record = self._records.get(update_id)
+        return record if isinstance(record, Update) else None
 
     def updates(self, ap: str | None = None) -> list[Update]:
         """All updates (withdrawn ones too), optionally of one AP, oldest first."""
-        docs = self._updates.all() if ap is None else self._updates.search(Query().ap == ap)
-        return [_update_from(d) for d in docs]
+        if ap is not None:
+            return [r for i in self._by_ap.get(ap, ()) if isinstance(r := self._records[i], Update)]
+        return [r for r in self._records.values() if isinstance(r, Update)]
 
     def updates_of_message(self, chat_id: int, message_id: int) -> list[Update]:
-        q = Query()
-        docs = self._updates.search((q.chat_id == chat_id) & (q.message_id == message_id))
-        return [_update_from(d) for d in docs]
-
-    # -- milestone marks ---------------------------------------------------
+        return [r for i in self._by_message.get((chat_id, message_id), ())
+                if isinstance(r := self._records[i], Update)]
 
     def add_mark(self, mark: MilestoneMark, now: datetime) -> MilestoneMark:
-        self._write(now)
-        doc_id = self._marks.insert(_mark_doc(mark))
-        return replace(mark, id=doc_id)
+        stored = replace(mark, id=self._add(_mark_doc(mark), now))
+        self._index(stored.id or 0, stored)
+        return stored
 
     def save_mark(self, mark: MilestoneMark, now: datetime) -> None:
-        if mark.id is None:
-            raise ValueError("mark has no id")
-        self._write(now)
-        self._marks.update(_mark_doc(mark), doc_ids=[mark.id])
+        self._save(mark.id, _mark_doc(mark), now)
+        self._index(mark.id or 0, mark)
 
     def marks(self) -> list[MilestoneMark]:
         """All milestone marks (withdrawn ones too), oldest first."""
-        return [_mark_from(d) for d in self._marks.all()]
+        return [r for r in self._records.values() if isinstance(r, MilestoneMark)]
 
     def marks_of_message(self, chat_id: int, message_id: int) -> list[MilestoneMark]:
-        q = Query()
-        docs = self._marks.search((q.chat_id == chat_id) & (q.message_id == message_id))
-        return [_mark_from(d) for d in docs]
+        return [r for i in self._by_message.get((chat_id, message_id), ())
+                if isinstance(r := self._records[i], MilestoneMark)]
 
     # -- the post log ------------------------------------------------------
 
