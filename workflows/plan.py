@@ -259,7 +259,7 @@ MILESTONE: Schema = {
 MEETING: Schema = {
     "id": (_nonempty, ...), "title": (_nonempty, ...), "kind": (_meeting_kind, ...),
     "rrule": (_nonempty, ...), "dtstart": (_local_datetime, ...),
-    "duration_minutes": (_count, 60), "summary_before_minutes": (_count, 60),
+    "duration_minutes": (_count, 60), "summary_before_minutes": (_positive, 60),
     "assumed": (_flag, False),
 }
 TOP_LEVEL = {"programme", "work_package", "milestone", "meeting"}

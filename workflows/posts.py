@@ -81,19 +81,23 @@ def milestone_posts(plan: Plan, tz: ZoneInfo, reached: Iterable[str]) -> list[Po
 
 
 def _avoid_dst_hour(at: datetime) -> datetime:
-    """Move a post out of 02:00–03:00 local time: that hour happens twice in autumn."""
-    if time(2) <= at.timetz().replace(tzinfo=None) < time(3):
-        return at.replace(hour=3, minute=0, second=0, microsecond=0)
+    """Move a post out of 02:00–03:00 local time, which happens twice in autumn: to 01:55,
+    so it still comes before the meeting it summarises."""
+    if time(2) <= at.time() < time(3):
+        return at.replace(hour=1, minute=55, second=0, microsecond=0, fold=0)
     return at
 
 
 def meeting_posts(plan: Plan, tz: ZoneInfo, start: datetime, end: datetime) -> list[Post]:
-    """A summary before each meeting whose summary time lies in start..end."""
+    """A summary before each meeting whose summary time (after any move) lies in start..end."""
     posts = []
+    slack = timedelta(hours=2)  # a moved post may leave the window its meeting gives
     for meeting in plan.meetings:
-        for t in occurrences(meeting, tz, start + meeting.summary_before,
-                             end + meeting.summary_before):
+        for t in occurrences(meeting, tz, start + meeting.summary_before - slack,
+                             end + meeting.summary_before + slack):
             at = _avoid_dst_hour((t - meeting.summary_before).astimezone(tz))
+            if not start <= at <= end:
+                continue
             posts.append(Post(f"meeting:{meeting.id}:{t.replace(tzinfo=None).isoformat()}",
                               "meeting", meeting.id, at, t,
                               f"Zusammenfassung {meeting.title} ({t:%d.%m.%Y %H:%M})",
