@@ -249,6 +249,9 @@ def build_application(core: Core) -> Application:  # type: ignore[type-arg]
         # Keeps replies and posts within Telegram's limits (30/s, 20/min per group) and
         # waits out a 429 instead of failing.
         .rate_limiter(AIORateLimiter(max_retries=3))
+        # Updates are handled side by side: recording is synchronous and immediate, and a
+        # reply waiting for the group's rate limit does not hold up the next message.
+        .concurrent_updates(True)
         .post_init(on_start)
         .post_shutdown(stop_posting)
         .build()
