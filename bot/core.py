@@ -6,7 +6,7 @@ import logging
 from datetime import datetime
 
 from bot import questions, reports
-from bot.access import chat_allowed, served_chats
+from bot.access import chat_allowed, is_admin, served_chats
 from bot.format import esc, split_message
 from bot.messages import ButtonPress, Commands, Context, Incoming, PressResult, Reply
 from workflows.storage import StoreWriteError
@@ -107,8 +107,7 @@ class Core:
 
     def press(self, press: ButtonPress, now: datetime) -> PressResult:
         """An inline button was pressed."""
-        settings = self.ctx.settings
-        admin = press.via_console or press.user_id in settings.admin_ids
+        admin = is_admin(self.ctx, press.user_id, press.via_console)
         if not (press.via_console or press.chat_id in served_chats(self.ctx) or admin):
             return PressResult(NOT_FOR_YOU.format(chat_id=press.chat_id))
         try:

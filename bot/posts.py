@@ -101,7 +101,7 @@ def upcoming_posts(ctx: Context, start: datetime, end: datetime) -> list[Post]:
 
 def preview_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> str:
     """/vorschau: the next automatic posts (admins only)."""
-    if not is_admin(ctx, msg):
+    if not is_admin(ctx, msg.user_id, msg.via_console):
         return "Die Vorschau der automatischen Beiträge ist nur für Admins."
     posts = upcoming_posts(ctx, now, now + timedelta(days=PREVIEW_DAYS))[:PREVIEW_COUNT]
     head = f"<b>Geplante Beiträge der nächsten {PREVIEW_DAYS} Tage</b>"
