@@ -313,14 +313,14 @@ def test_other_quarter_spellings_and_ap_spellings_are_read() -> None:
 def test_meeting_accepts_toml_local_datetime_and_custom_minutes() -> None:
     text = plan_text(meetings=[meeting(
         "sg", kind="steering", dtstart=datetime(2025, 1, 8, 14, 0),  # noqa: DTZ001
-        duration_minutes=120, summary_before_minutes=0, assumed=True,
+        duration_minutes=120, summary_before_minutes=15, assumed=True,
         rrule="FREQ=MONTHLY;INTERVAL=3;BYDAY=2WE",
     )])
     (sg,) = parse_plan(text, PATH).meetings
     assert sg.dtstart == datetime(2025, 1, 8, 14, 0)  # noqa: DTZ001
     assert sg.kind == "steering"
     assert sg.duration == timedelta(minutes=120)
-    assert sg.summary_before == timedelta(0)
+    assert sg.summary_before == timedelta(minutes=15)
     assert sg.assumed is True
 
 

@@ -10,13 +10,13 @@ from datetime import date, datetime
 STATES = ("läuft", "verzögert", "blockiert", "zurückgestellt", "abgeschlossen")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Author:
     id: int
     name: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Update:
     """One progress report for one work package."""
 
@@ -33,7 +33,7 @@ class Update:
     id: int | None = None  # assigned by the store
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MilestoneMark:
     """A milestone recorded as reached."""
 

@@ -10,6 +10,7 @@ built from at start-up and after a failed write.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, datetime
@@ -43,9 +44,15 @@ def _update_doc(u: Update) -> dict[str, Any]:
     }
 
 
+@functools.lru_cache(maxsize=1024)
+def _author(user_id: int, name: str) -> Author:
+    """One Author object per person, not one per record (memory at 50k records)."""
+    return Author(user_id, name)
+
+
 def _update_from(doc: Any, doc_id: int) -> Update:
     return Update(
-        ap=doc["ap"], text=doc["text"], author=Author(doc["author_id"], doc["author_name"]),
+        ap=doc["ap"], text=doc["text"], author=_author(doc["author_id"], doc["author_name"]),
         chat_id=doc["chat_id"], message_id=doc["message_id"],
         at=datetime.fromisoformat(doc["at"]), state=doc["state"], percent=doc["percent"],
         forwarded_from=doc.get("forwarded_from"), withdrawn=doc["withdrawn"], id=doc_id,
@@ -63,7 +70,7 @@ def _mark_doc(m: MilestoneMark) -> dict[str, Any]:
 def _mark_from(doc: Any, doc_id: int) -> MilestoneMark:
     return MilestoneMark(
         milestone=doc["milestone"], reached_on=date.fromisoformat(doc["reached_on"]),
-        author=Author(doc["author_id"], doc["author_name"]), chat_id=doc["chat_id"],
+        author=_author(doc["author_id"], doc["author_name"]), chat_id=doc["chat_id"],
         message_id=doc["message_id"], at=datetime.fromisoformat(doc["at"]),
         withdrawn=doc["withdrawn"], id=doc_id,
     )
@@ -98,6 +105,7 @@ class Store:
         records = sorted((int(doc_id), _record_from(doc, int(doc_id)))
                          for name, table in data.items() if name.startswith(LOG_PREFIX)
                          for doc_id, doc in table.items())
+        _author.cache_clear()
         self._records, self._by_ap, self._by_message = {}, {}, {}
         self._last_id = 0
         for record_id, record in records:
