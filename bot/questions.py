@@ -12,7 +12,7 @@ from bot.views import milestone_line, status_view
 from workflows.agenda import all_milestones, running_in
 from workflows.periods import Period, parse_period
 from workflows.plan import WorkPackage
-from workflows.queries import ap_status, find_work_package, fold
+from workflows.queries import ap_status, find_work_package, norm
 
 EXAMPLES = ("„Wann ist die nächste BiKo?“", "„Was ist dieses Quartal fällig?“",
             "„Wie steht AP 7?“")
@@ -24,12 +24,12 @@ NOT_UNDERSTOOD = (
 
 _AP_NUMBER = re.compile(r"\b(?:ap|arbeitspaket)\s*0*(\d{1,3})\b")
 # Words that say nothing about which AP is meant.
-_FILLER = {
+_FILLER = {norm(w) for w in {
     "was", "macht", "wie", "steht", "stand", "status", "gibt", "neues", "beim", "bei", "dem",
     "der", "die", "das", "mit", "und", "bot", "apbot", "aktuell", "gerade", "eigentlich", "denn",
     "zum", "zur", "wer", "ist", "fur", "zustandig", "verantwortlich", "leitet", "noch", "schon",
     "sind", "welche", "welcher", "welches",
-}
+}}
 _BIKO = re.compile(r"\b(?:biko|bikos|bildungskonferenz\w*)\b")
 
 
@@ -46,7 +46,7 @@ def work_package_in(ctx: Context, folded: str) -> WorkPackage | int | None:
         lookup = find_work_package(ctx.plan, m.group(1))
         return lookup.found if lookup.found else lookup.unknown_number
     words = [w for w in re.findall(r"\w+", folded) if len(w) >= 5 and w not in _FILLER]
-    hits = {wp.id: wp for w in words for wp in ctx.plan.work_packages if w in fold(wp.title)}
+    hits = {wp.id: wp for w in words for wp in ctx.plan.work_packages if w in norm(wp.title)}
     return next(iter(hits.values())) if len(hits) == 1 else None
 
 
@@ -56,7 +56,7 @@ def _next_milestone(ctx: Context, folded: str, now: datetime) -> str:
     statuses = [s for s in all_milestones(ctx.plan, ctx.store.marks(), today)
                 if s.reached_on is None]
     if _BIKO.search(folded):
-        statuses = [s for s in statuses if _BIKO.search(fold(s.milestone.title))]
+        statuses = [s for s in statuses if _BIKO.search(norm(s.milestone.title))]
         what, next_what = "Bildungskonferenz (BiKo)", "Nächste Bildungskonferenz (BiKo)"
     else:
         what, next_what = "Meilenstein", "Nächster Meilenstein"
@@ -109,7 +109,7 @@ def _running(ctx: Context, period: Period) -> str:
 def answer(ctx: Context, msg: Incoming, now: datetime) -> str | None:
     """The answer to a question addressed to apbot, or None when it is not one we know."""
     text = _clean(msg.text, ctx.bot_username)
-    folded = fold(text)
+    folded = norm(text)  # patterns below are written in this form: no umlauts, "ue" → "u"
     if not folded:
         return None
     today = local_today(ctx, now)
@@ -129,7 +129,7 @@ def answer(ctx: Context, msg: Incoming, now: datetime) -> str | None:
     if wp is not None:
         st = ap_status(ctx.plan, wp, ctx.store.updates(wp.id), ctx.store.marks(), today)
         return status_view(st, today)
-    if re.search(r"\btermin|sitzung|treffen|jour fixe|steuerungsgruppe", folded) and (
+    if re.search(r"\btermin|sitzung|treffen|jour fixe|steurungsgruppe", folded) and (
             period is None):
         return meetings_command(ctx, msg, "", now)
     if period is not None:

@@ -26,7 +26,8 @@ class GermanParserInfo(dateparser.parserinfo):  # type: ignore[misc]
             "zum", "um", "t"]
     WEEKDAYS = [("Mo", "Montag"), ("Di", "Dienstag"), ("Mi", "Mittwoch"),
                 ("Do", "Donnerstag"), ("Fr", "Freitag"), ("Sa", "Samstag"), ("So", "Sonntag")]
-    MONTHS = [("Jan", "Januar", "Jänner"), ("Feb", "Februar"), ("Mär", "Mrz", "März", "Maerz"),
+    MONTHS = [("Jan", "Januar", "Jänner", "Janner"), ("Feb", "Februar"),
+              ("Mär", "Mar", "Mrz", "März", "Maerz", "Marz"),
               ("Apr", "April"), ("Mai",), ("Jun", "Juni"), ("Jul", "Juli"), ("Aug", "August"),
               ("Sep", "Sept", "September"), ("Okt", "Oktober"), ("Nov", "November"),
               ("Dez", "Dezember")]
@@ -82,14 +83,17 @@ _THIS = r"(?:dies(?:e[nmrs]?)?|aktuelle[nmrs]?|laufende[nmrs]?)"
 _NEXT = r"(?:n[äa]e?chste[nmrs]?|kommende[nmrs]?)"
 _LAST = r"(?:letzte[nmrs]?|vorige[nmrs]?|vergangene[nmrs]?)"
 _QUARTER_WORDS = re.compile(
-    r"\bq\s*([1-4])\s*[/.\-]?\s*(\d{4})?\b|\b([1-4])\s*/\s*(\d{4})\b|\b(\d{4})\s*-?\s*q([1-4])\b"
-    r"|\b([1-4])\.\s*quartal(?:\s+(\d{4}))?\b"
+    r"\b(\d{4})\s*[-/ ]?\s*q([1-4])\b"  # 2027-Q1, 2027/Q1, 2027 Q1
+    r"|\bq\s*([1-4])\s*[/.\-]?\s*(\d{4})?\b"  # Q1 2027, Q1/2027, Q1
+    r"|\b([1-4])\s*/\s*(\d{4})\b"  # 1/2027
+    r"|\b([1-4])\.?\s*quartal(?:\s+(\d{4}))?\b"  # 1. Quartal 2027, 4 Quartal
 )
 _DAY = re.compile(r"\b(\d{1,2})\.\s?(\d{1,2})\.(\d{4}|\d{2})?(?!\d)")
+# Every month name dateutil knows (longest first, so "märz" wins over "mär").
+_MONTH_NAMES = sorted((name.lower() for names in GermanParserInfo.MONTHS for name in names),
+                      key=len, reverse=True)
 _MONTH_WORD = re.compile(
-    r"\b(?:(\d{1,2})\.?\s+)?(jan(?:uar)?|j[äa]nner|feb(?:ruar)?|m[äa]e?rz|mrz|apr(?:il)?|mai|"
-    r"jun(?:i)?|jul(?:i)?|aug(?:ust)?|sep(?:t(?:ember)?)?|okt(?:ober)?|nov(?:ember)?|"
-    r"dez(?:ember)?)\b\.?(?:\s+(\d{4}))?",
+    rf"\b(?:(\d{{1,2}})\.?\s+)?({'|'.join(_MONTH_NAMES)})\b\.?(?:\s+(\d{{4}}))?"
 )
 _YEAR = re.compile(r"\b(20\d\d)\b")
 
@@ -138,8 +142,8 @@ def parse_period(text: str, today: date) -> Period | None:
     lowered = " ".join(text.lower().split())
     if m := _QUARTER_WORDS.search(lowered):
         g = m.groups()
-        number, year = ((g[0], g[1]) if g[0] else (g[2], g[3]) if g[2] else
-                        (g[5], g[4]) if g[5] else (g[6], g[7]))
+        year, number = ((g[0], g[1]) if g[0] else (g[3], g[2]) if g[2] else
+                        (g[5], g[4]) if g[4] else (g[7], g[6]))
         return quarter_period(Quarter(_year(year, today), int(number)))
     if m := _DAY.search(lowered):
         year = _year(m.group(3), today)

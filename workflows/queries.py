@@ -83,6 +83,13 @@ def fold(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
+def norm(text: str) -> str:
+    """`fold`, and "ae"/"oe"/"ue" as people type umlauts without a German keyboard.
+
+    Apply it to both sides of a comparison: "Steuerung" becomes "steurung" too."""
+    return fold(text).replace("ae", "a").replace("oe", "o").replace("ue", "u")
+
+
 @dataclass(frozen=True)
 class APLookup:
     """The result of finding an AP: exactly one, several candidates, or a number not in the plan."""

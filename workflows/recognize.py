@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from workflows.plan import Milestone, Plan
-from workflows.queries import fold
+from workflows.queries import fold, norm
 
 # "AP3", "AP 3", "#AP3", "AP03", "Arbeitspaket 3", then "+ AP8", "/8", "& 8", "und 9", ", AP 10"
 _AP_HEAD = r"(?<![\w])#?(?:ap|arbeitspakete?)\s*0*(\d{1,3})(?!\d)(?![\d,.]*\s*(?:%|prozent))"
@@ -62,11 +62,6 @@ SENTENCE_END = re.compile(r"(?<!\d)[.!?;](?:\s|$)|\n")
 QUESTION_WORDS = ("wie", "was", "wann", "wer", "wo", "welche", "welcher", "welches", "welchen",
                   "warum", "wieso", "weshalb", "weiss", "gibt")
 DATE_RE = re.compile(r"\b(\d{1,2})\.\s?(\d{1,2})\.(?:\s?(\d{4}|\d{2})\b)?")
-
-
-def norm(text: str) -> str:
-    """`fold`, and "ae"/"oe"/"ue" as people type umlauts without a German keyboard."""
-    return fold(text).replace("ae", "a").replace("oe", "o").replace("ue", "u")
 
 
 @dataclass(frozen=True)
