@@ -222,11 +222,10 @@ def test_meetings_between_in_local_time(plan: Plan) -> None:
     start = datetime(2027, 1, 1, 0, 0, tzinfo=TZ)
     meetings = meetings_between(plan, TZ, start, datetime(2027, 12, 31, 23, 59, tzinfo=TZ))
     steering = [m.start for m in meetings if m.kind == "steering"]
+    # the plan's meetings end with the programme (30.06.2027)
     assert steering == [datetime(2027, 1, 13, 14, 0, tzinfo=TZ),
-                        datetime(2027, 4, 14, 14, 0, tzinfo=TZ),
-                        datetime(2027, 7, 14, 14, 0, tzinfo=TZ),
-                        datetime(2027, 10, 13, 14, 0, tzinfo=TZ)]
-    assert len([m for m in meetings if m.kind == "team"]) == 52
+                        datetime(2027, 4, 14, 14, 0, tzinfo=TZ)]
+    assert len([m for m in meetings if m.kind == "team"]) == 26  # Tuesdays 5.1.–29.6.2027
     # a UTC window selects the same meetings
     utc = meetings_between(plan, TZ, start.astimezone(UTC), datetime(2027, 1, 5, 9, 0, tzinfo=UTC))
     assert [m.start for m in utc] == [datetime(2027, 1, 5, 10, 0, tzinfo=TZ)]
@@ -333,10 +332,9 @@ def test_next_events_count_days_in_the_configured_time_zone(plan: Plan, store: S
 
 def test_next_events_at_the_programmes_end(plan: Plan, store: Store) -> None:
     events = next_events(plan, store.marks(), TZ, PROGRAMME_END, 5)
+    # nothing after the programme: no meetings, no "Beginn von Q3 2027"
     assert [(e.day, e.kind) for e in events] == [
-        (date(2027, 6, 30), "milestone"), (date(2027, 6, 30), "milestone"),
-        (date(2027, 7, 1), "quarter"), (date(2027, 7, 6), "meeting"),
-        (date(2027, 7, 13), "meeting")]
+        (date(2027, 6, 30), "milestone"), (date(2027, 6, 30), "milestone")]
 
 
 @pytest.mark.parametrize("count", [1, 5, 30])

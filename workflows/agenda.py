@@ -32,7 +32,7 @@ def all_milestones(plan: Plan, marks: Iterable[MilestoneMark],
 def meetings_between(plan: Plan, tz: ZoneInfo, start: datetime,
                      end: datetime) -> list[MeetingTime]:
     times = [MeetingTime(m.title, m.kind, t) for m in plan.meetings
-             for t in occurrences(m, tz, start, end)]
+             for t in occurrences(m, tz, start, end, plan.programme.last_day)]
     return sorted(times, key=lambda t: t.start)
 
 
@@ -113,7 +113,7 @@ def next_events(plan: Plan, marks: Iterable[MilestoneMark], tz: ZoneInfo, now: d
               for s in all_milestones(plan, marks, today)
               if s.reached_on is None and s.days_left >= 0]
     q = Quarter.of(today) + 1
-    while q <= plan.programme.end + 1 and len([e for e in events if e.kind == "quarter"]) < count:
+    while q <= plan.programme.end and len([e for e in events if e.kind == "quarter"]) < count:
         events.append(Event(q.first_day, None, "quarter", f"Beginn von {q}"))
         q += 1
     # Meetings recur forever; looking far enough ahead for `count` of them is plenty.

@@ -94,7 +94,7 @@ def meeting_posts(plan: Plan, tz: ZoneInfo, start: datetime, end: datetime) -> l
     slack = timedelta(hours=2)  # a moved post may leave the window its meeting gives
     for meeting in plan.meetings:
         for t in occurrences(meeting, tz, start + meeting.summary_before - slack,
-                             end + meeting.summary_before + slack):
+                             end + meeting.summary_before + slack, plan.programme.last_day):
             at = _avoid_dst_hour((t - meeting.summary_before).astimezone(tz))
             if not start <= at <= end:
                 continue
