@@ -1,4 +1,5 @@
-"""Command line: `python -m bot` (Telegram with a token, else the console), `ask`, `console`."""
+"""Command line: `python -m bot` (Telegram with a token, else the console), `ask`, `console`,
+the read-only `schedule` and `preview`, and the files `gantt` and `export`."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.cli_exports import EXPORT_MODES, add_export_parsers, run_export
 from bot.cli_posts import UsageError, parse_moment, preview_text, schedule_text
 from bot.commands import COMMANDS
 from bot.console import Console, prompted_lines
@@ -21,7 +23,7 @@ from workflows.storage import StoreError
 from workflows.store import Store
 
 EXIT_CONFIG = 2
-LISTINGS = ("schedule", "preview")  # read the store without locking it
+LISTINGS = ("schedule", "preview")  # read the store without locking it, as EXPORT_MODES do
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -44,6 +46,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     preview.add_argument("subject", nargs="?",
                          help="Quartal (Q1 2027), Meilenstein (M3.3) oder Sitzung (jour-fixe)")
     preview.add_argument("--date", help="Zeitpunkt, z. B. 2026-12-01 (Standard: jetzt)")
+    add_export_parsers(sub)
     return parser.parse_args(argv)
 
 
@@ -85,13 +88,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return datetime.now(settings.timezone)
 
     try:
-        core = open_core(settings, clock(), read_only=args.mode in LISTINGS)
+        core = open_core(settings, clock(), read_only=args.mode in (*LISTINGS, *EXPORT_MODES))
     except (PlanError, StoreError) as err:
         print(f"apbot startet nicht: {err}", file=sys.stderr)
         return EXIT_CONFIG
     try:
         if args.mode in LISTINGS:
             return run_listing(args, core, clock())
+        if args.mode in EXPORT_MODES:
+            return run_export(args, core.ctx, clock())
         if telegram:
             from bot.telegram_app import run_telegram  # the console needs no Telegram import
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot import agenda, posts, reports
+from bot import agenda, files, posts, reports
 from bot.format import esc
 from bot.messages import Command, Commands, Context, Incoming
 from bot.views import plan_view, status_view
@@ -31,6 +31,7 @@ def help_text(commands: Commands) -> str:
         "<b>Beispiele</b>",
         "/status AP3 · /status 3 · /status Bildungsportal",
         "/plan · /verlauf AP3 · /quartal nächstes · /naechste 10",
+        "/zeitplan (Bild) · /kalender (.ics) · /bericht Q3 2026 (Sachbericht)",
         "",
         "<b>Fragen</b> – im privaten Chat, mit @-Erwähnung oder „Bot, …“:",
         "„Wann ist die nächste BiKo?“ · „Was ist im Juni 2026 fällig?“ · "
@@ -99,7 +100,7 @@ def build_commands() -> Commands:
     commands = Commands()
     commands.add(Command("status", status, "Stand eines Arbeitspakets", usage="AP3"))
     commands.add(Command("plan", plan, "Alle Arbeitspakete auf einen Blick"))
-    for command in (*agenda.COMMANDS, *reports.COMMANDS, *posts.COMMANDS):
+    for command in (*agenda.COMMANDS, *reports.COMMANDS, *posts.COMMANDS, *files.COMMANDS):
         commands.add(command)
     commands.add(make_help(commands))
     commands.add(Command("start", start, "Begrüßung und Überblick", menu=False))

@@ -1,0 +1,115 @@
+"""Files in the chat: /zeitplan (Gantt chart), /kalender (iCalendar), /bericht (Markdown)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+
+from bot.calendar_export import calendar_ics
+from bot.format import esc, short_day
+from bot.messages import Attachment, Command, Context, Incoming, Reply
+from bot.report_export import report_markdown
+from bot.timeline import timeline_text
+from workflows.periods import Period, parse_period, year_period
+from workflows.queries import plan_overview
+from workflows.report import period_report
+
+log = logging.getLogger(__name__)
+REPORT_PERIODS = ("year", "quarter", "month")
+CALENDAR_FILE = "arbeits-und-zeitplan.ics"  # one name, so a re-import finds the same file
+
+
+def local_today(ctx: Context, now: datetime) -> date:
+    return now.astimezone(ctx.settings.timezone).date()
+
+
+def gantt_attachment(ctx: Context, now: datetime) -> Attachment:
+    """The Gantt chart as a photo, with the text timeline as its fallback."""
+    # matplotlib takes about a second to import: load it when a chart is wanted,
+    # not at every start of the bot or the console.
+    from bot.gantt import render_gantt
+
+    today = local_today(ctx, now)
+    statuses = plan_overview(ctx.plan, ctx.store.updates(), ctx.store.marks(), today)
+    caption = (f"📊 <b>Arbeits- und Zeitplan</b>, Stand {short_day(today)}\n"
+               "Balken: Zeitraum laut Plan, Farbe und Muster zeigen den gemeldeten Stand. "
+               "Meilensteine: ◆ gefüllt = erreicht, ◇ leer = offen, mit ✕ = überfällig.")
+    return Attachment(f"zeitplan-{today:%Y-%m-%d}.png", render_gantt(ctx.plan, statuses, today),
+                      "photo", caption, timeline_text(ctx.plan, statuses, today))
+
+
+def calendar_attachment(ctx: Context, now: datetime) -> Attachment:
+    """All milestones and meetings as an .ics document."""
+    plan = ctx.plan
+    data = calendar_ics(plan, ctx.store.marks(), ctx.settings.timezone, now)
+    caption = (f"📅 <b>Kalender</b>: {len(plan.milestones)} Meilensteine (ganztägig) und "
+               f"{len(plan.meetings)} Sitzungsreihen, Zeitzone {esc(ctx.settings.timezone.key)}.\n"
+               "In Outlook oder Thunderbird öffnen bzw. importieren. Ein erneuter Import "
+               "aktualisiert die Termine, statt sie zu verdoppeln.")
+    fallback = ("Die Kalenderdatei ließ sich nicht senden. Die Termine zeigen /meilensteine, "
+                "/naechste und /termine hier im Chat.")
+    return Attachment(CALENDAR_FILE, data, "document", caption, fallback)
+
+
+def report_period(args: str, today: date) -> Period | None:
+    """ "" (this year), "2026", "Q3 2026", "Juni 2026", "letztes Quartal"; None if unclear."""
+    if not args.strip():
+        return year_period(today.year)
+    period = parse_period(args, today)
+    return period if period is not None and period.kind in REPORT_PERIODS else None
+
+
+def _slug(period: Period) -> str:
+    if period.kind == "quarter":
+        return f"{period.start.year}-Q{(period.start.month - 1) // 3 + 1}"
+    if period.kind == "month":
+        return f"{period.start:%Y-%m}"
+    return str(period.start.year)
+
+
+def report_attachment(ctx: Context, period: Period, now: datetime) -> Attachment:
+    """The Sachbericht for `period` as a Markdown document."""
+    today = local_today(ctx, now)
+    report = period_report(ctx.plan, ctx.store.updates(), ctx.store.marks(), period, today)
+    data = report_markdown(ctx.plan, report, today).encode("utf-8")
+    caption = (f"📝 <b>Sachbericht {esc(period.label)}</b> "
+               f"({short_day(period.start)} – {short_day(period.end)}) als Markdown: "
+               f"Übersicht, dann je Arbeitspaket Stand, Meilensteine und die "
+               f"{report.update_count} Meldungen des Zeitraums.")
+    fallback = ("Der Bericht ließ sich nicht als Datei senden. Den Stand zeigen /plan und "
+                "/verlauf AP3 hier im Chat; auf dem Server schreibt "
+                f"<code>python -m bot export report --period {_slug(period)} bericht.md</code> "
+                "die Datei.")
+    return Attachment(f"sachbericht-{_slug(period)}.md", data, "document", caption, fallback)
+
+
+def gantt_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> list[Reply]:
+    try:
+        return [Reply("", attachment=gantt_attachment(ctx, now))]
+    except Exception:  # a broken chart must not cost the answer: the timeline says the same
+        log.exception("rendering the Gantt chart failed")
+        today = local_today(ctx, now)
+        statuses = plan_overview(ctx.plan, ctx.store.updates(), ctx.store.marks(), today)
+        return [Reply(timeline_text(ctx.plan, statuses, today))]
+
+
+def calendar_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> list[Reply]:
+    return [Reply("", attachment=calendar_attachment(ctx, now))]
+
+
+def report_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> list[Reply] | str:
+    period = report_period(args, local_today(ctx, now))
+    if period is None:
+        return (f"„{esc(args)}“ verstehe ich nicht als Berichtszeitraum. Beispiele: /bericht "
+                "(dieses Jahr), /bericht 2026, /bericht Q3 2026, /bericht letztes Quartal")
+    return [Reply("", attachment=report_attachment(ctx, period, now))]
+
+
+COMMANDS = (
+    Command("zeitplan", gantt_command, "Der Arbeits- und Zeitplan als Bild (Gantt-Diagramm)",
+            aliases=("gantt",)),
+    Command("kalender", calendar_command, "Meilensteine und Sitzungen als Kalenderdatei (.ics)",
+            aliases=("ical",)),
+    Command("bericht", report_command, "Sachbericht für einen Zeitraum als Markdown-Datei",
+            aliases=("report",), usage="[2026 | Q3 2026]"),
+)

@@ -1,0 +1,79 @@
+"""The progress report for a period (Sachbericht, Zwischennachweis): what each AP did, reached."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from workflows.periods import Period
+from workflows.plan import Plan, WorkPackage
+from workflows.progress import MilestoneMark, Update, ap_progress, reached_milestones
+from workflows.queries import MilestoneStatus, milestone_status
+
+
+@dataclass(frozen=True)
+class APReport:
+    """One work package in the period: plan span, reported state, milestones, updates."""
+
+    wp: WorkPackage
+    phase: str  # "nicht begonnen", "läuft", "beendet" on the report's as-of day
+    state: str | None  # as last reported up to the as-of day
+    percent: int | None
+    last_update: datetime | None  # the latest report up to the as-of day, any period
+    reached: tuple[MilestoneStatus, ...]  # reached within the period, by date
+    open: tuple[MilestoneStatus, ...]  # not reached by the as-of day, by due date
+    updates: tuple[Update, ...]  # recorded within the period, not withdrawn, oldest first
+
+
+@dataclass(frozen=True)
+class Report:
+    period: Period
+    as_of: date  # the period's last day, or today while the period is still running
+    rows: tuple[APReport, ...]
+
+    @property
+    def update_count(self) -> int:
+        return sum(len(r.updates) for r in self.rows)
+
+    @property
+    def reached_count(self) -> int:
+        return sum(len(r.reached) for r in self.rows)
+
+
+def _phase(wp: WorkPackage, day: date) -> str:
+    if day < wp.start.first_day:
+        return "nicht begonnen"
+    return "beendet" if day > wp.end.last_day else "läuft"
+
+
+def period_report(plan: Plan, updates: Iterable[Update], marks: Iterable[MilestoneMark],
+                  period: Period, today: date) -> Report:
+    """Every AP that runs in `period` or has news in it, as it stood at the period's end.
+
+    State, progress and open milestones are taken as of the period's last day (or
+    `today`, if that comes first), so a report on 2026 written in March 2027 shows
+    the end of 2026 and not what happened since.
+    """
+    as_of = min(period.end, today)
+    live = [u for u in updates if not u.withdrawn and u.at.date() <= as_of]
+    # A milestone reached after the as-of day was still open then.
+    reached = {ms: day for ms, day in reached_milestones(marks).items() if day <= as_of}
+    rows = []
+    for wp in plan.work_packages:
+        mine = [u for u in live if u.ap == wp.id]
+        in_period = tuple(sorted((u for u in mine if period.contains(u.at.date())),
+                                 key=lambda u: u.at))
+        statuses = [milestone_status(m, reached, as_of) for m in plan.milestones_of(wp.id)]
+        reached_here = tuple(sorted(
+            (s for s in statuses if s.reached_on is not None and period.contains(s.reached_on)),
+            key=lambda s: (s.reached_on or s.milestone.due, s.milestone.id)))
+        still_open = tuple(sorted((s for s in statuses if s.reached_on is None),
+                                  key=lambda s: (s.milestone.due, s.milestone.id)))
+        overlaps = wp.start.first_day <= period.end and wp.end.last_day >= period.start
+        if not (overlaps or in_period or reached_here):
+            continue
+        progress = ap_progress(mine)
+        rows.append(APReport(wp, _phase(wp, as_of), progress.state, progress.percent,
+                             progress.last_update, reached_here, still_open, in_period))
+    return Report(period, as_of, tuple(rows))
