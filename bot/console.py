@@ -45,10 +45,17 @@ class Console:
 
     def save(self, file: Attachment) -> str:
         """Files land in <data dir>/exports: a terminal cannot show them."""
+        try:
+            data = file.data
+        except Exception:
+            if not file.fallback_text:
+                raise
+            log.exception("rendering %s failed; showing the text instead", file.filename)
+            return to_plain(file.fallback_text)
         folder = self.core.ctx.settings.data_dir / "exports"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / file.filename
-        path.write_bytes(file.data)
+        path.write_bytes(data)
         return f"{to_plain(file.caption)}\nDatei gespeichert: {path}"
 
     def say(self, text: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,13 +38,26 @@ class Button:
 
 @dataclass(frozen=True)
 class Attachment:
-    """A file to send: a picture (sent as a photo, else as a document) or a document."""
+    """A file to send: a picture (sent as a photo, else as a document) or a document.
+
+    `source` is the file's bytes, or a function that makes them from data already read:
+    the Telegram front-end runs such a function in a worker thread, so drawing a chart
+    does not hold up the other chats.
+    """
 
     filename: str
-    data: bytes
+    source: bytes | Callable[[], bytes]
     kind: str  # "photo" or "document"
     caption: str  # Telegram HTML, at most 1024 characters
     fallback_text: str = ""  # sent as a message when the file cannot be sent at all
+
+    @functools.cached_property
+    def data(self) -> bytes:
+        return self.source() if callable(self.source) else self.source
+
+    @property
+    def is_rendered(self) -> bool:
+        return not callable(self.source) or "data" in self.__dict__
 
 
 @dataclass(frozen=True)

@@ -94,6 +94,16 @@ async def send_replies(message: Message, replies: list[Reply]) -> None:
 
 async def send_file(bot: Bot, chat_id: int, file: Attachment) -> None:
     """A photo, else the same file as a document, else the text fallback."""
+    if not file.is_rendered:
+        try:
+            await asyncio.to_thread(lambda: file.data)  # e.g. the Gantt chart: ~0.6 s of drawing
+        except Exception:
+            if not file.fallback_text:
+                raise
+            log.exception("rendering %s failed; sending the text instead", file.filename)
+            for part in split_message(file.fallback_text):
+                await bot.send_message(chat_id, part, parse_mode=ParseMode.HTML)
+            return
     if file.kind == "photo":
         try:
             await bot.send_photo(chat_id, InputFile(file.data, filename=file.filename),

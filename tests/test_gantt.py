@@ -232,8 +232,12 @@ def test_zeitplan_answers_with_the_timeline_when_the_chart_fails(
 
     monkeypatch.setattr(bot.gantt, "render_gantt", broken)
     [reply] = ask(core, "/zeitplan")
-    assert reply.attachment is None
-    assert reply.text.startswith("<b>Arbeits- und Zeitplan</b>") and "<pre>" in reply.text
+    assert reply.attachment is not None
+    assert not reply.attachment.is_rendered  # drawn by the front-end, off the event loop
+    out = io.StringIO()
+    Console(core, lambda: NOW, out).say("/zeitplan")
+    assert out.getvalue().startswith("Arbeits- und Zeitplan")
+    assert "Datei gespeichert" not in out.getvalue()
 
 
 def test_console_saves_the_chart(core: Core, settings: Settings) -> None:

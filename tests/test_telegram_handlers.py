@@ -461,3 +461,18 @@ async def test_apology_that_cannot_be_sent_is_logged(
     with caplog.at_level(logging.WARNING, logger="bot.telegram_app"):
         await say(app, "/status AP3")
     assert any("could not send the apology" in r.getMessage() for r in caplog.records)
+
+
+async def test_chart_that_cannot_be_drawn_arrives_as_the_text_timeline(
+    app: Application, fake: FakeRequest, monkeypatch: pytest.MonkeyPatch,  # type: ignore[type-arg]
+) -> None:
+    import bot.gantt
+
+    def broken(*args: object) -> bytes:
+        raise RuntimeError("no fonts")
+
+    monkeypatch.setattr(bot.gantt, "render_gantt", broken)
+    await say(app, "/zeitplan")
+    [timeline] = fake.sent()
+    assert timeline["chat_id"] == TEAM
+    assert "<pre>" in timeline["text"]
