@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -32,10 +33,13 @@ def bot_env(data_dir: Path, api: FakeBotAPI | None = None, **extra: str) -> dict
 class BotProcess:
     """`python -m bot` against the fake Bot API; its log goes to a file."""
 
-    def __init__(self, api: FakeBotAPI, data_dir: Path, log_path: Path, **env: str) -> None:
+    def __init__(self, api: FakeBotAPI, data_dir: Path, log_path: Path, *,
+                 preexec_fn: Callable[[], object] | None = None, **env: str) -> None:
+        """`preexec_fn` runs in the child before `exec` (e.g. to set a resource limit)."""
         self.api = api
         self.log_path = log_path
         self._env = bot_env(data_dir, api, **env)
+        self._preexec_fn = preexec_fn
         self.proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Self:
@@ -50,7 +54,8 @@ class BotProcess:
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen([sys.executable, "-m", "bot"], cwd=REPO,
                                          env=self._env, stdout=log, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL)
+                                         stdin=subprocess.DEVNULL,
+                                         preexec_fn=self._preexec_fn)
         try:
             self.api.wait_until_polling(timeout=20)
         except TimeoutError:
