@@ -160,8 +160,10 @@ def test_kill_9_while_recording_keeps_every_confirmed_report_once(tmp_path: Path
                                f"{len(api.pending_updates())} updates pending; "
                                f"bot log:\n{bot.log()[-3000:]}")
         finally:
-            stream.stop()
-            bot.stop()
+            try:
+                stream.stop()
+            finally:
+                bot.stop()  # never leave a bot process behind
 
     final = stored(data)
     assert final == Counter(stream.pushed), "each of the 150 reports exactly once, nothing else"
