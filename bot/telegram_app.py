@@ -5,23 +5,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from datetime import datetime, timedelta
+from collections.abc import Coroutine
+from datetime import datetime
+from typing import Any
 
 from telegram import (
-    Bot,
     BotCommand,
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    InputFile,
     Message,
     ReplyParameters,
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     ContextTypes,
@@ -30,9 +29,9 @@ from telegram.ext import (
 
 from bot.access import team_chat
 from bot.core import SORRY, Core
-from bot.format import split_message
-from bot.messages import Attachment, ButtonPress, Incoming, Reply
+from bot.messages import ButtonPress, Incoming, Reply
 from bot.posts import compose
+from bot.telegram_send import GroupRateLimiter, TelegramPublisher, send_file, send_text
 from workflows.schedule import PostRunner, PostScheduler
 
 log = logging.getLogger(__name__)
@@ -86,41 +85,25 @@ async def send_replies(message: Message, replies: list[Reply]) -> None:
         if reply.attachment is not None:
             await send_file(message.get_bot(), message.chat.id, reply.attachment)
             continue
-        await message.get_bot().send_message(
-            message.chat.id, reply.text, parse_mode=ParseMode.HTML,
-            reply_markup=markup(reply), reply_parameters=quote,
-        )
+        await send_text(message.get_bot(), message.chat.id, reply.text,
+                        reply_markup=markup(reply), reply_parameters=quote)
 
 
-async def send_file(bot: Bot, chat_id: int, file: Attachment) -> None:
-    """A photo, else the same file as a document, else the text fallback."""
-    if not file.is_rendered:
-        try:
-            await asyncio.to_thread(lambda: file.data)  # e.g. the Gantt chart: ~0.6 s of drawing
-        except Exception:
-            if not file.fallback_text:
-                raise
-            log.exception("rendering %s failed; sending the text instead", file.filename)
-            for part in split_message(file.fallback_text):
-                await bot.send_message(chat_id, part, parse_mode=ParseMode.HTML)
+async def until_stopping(sending: Coroutine[Any, Any, None], app: Application) -> None:  # type: ignore[type-arg]
+    """Send, unless the bot is asked to stop meanwhile.
+
+    Replies may wait minutes for a busy group's rate limit, and python-telegram-bot's
+    shutdown waits for every handler: on SIGTERM the waiting replies are dropped
+    instead (what they confirm is already stored).
+    """
+    task = asyncio.ensure_future(sending)
+    while not task.done():
+        await asyncio.wait({task}, timeout=0.5)
+        if not app.running and not task.done():
+            task.cancel()
+            log.warning("shutting down: a reply waiting to be sent was dropped")
             return
-    if file.kind == "photo":
-        try:
-            await bot.send_photo(chat_id, InputFile(file.data, filename=file.filename),
-                                 caption=file.caption, parse_mode=ParseMode.HTML)
-            return
-        except TelegramError as err:
-            log.warning("sendPhoto failed (%s); sending %s as a document", err, file.filename)
-    try:
-        await bot.send_document(chat_id, InputFile(file.data, filename=file.filename),
-                                caption=file.caption, parse_mode=ParseMode.HTML)
-        return
-    except TelegramError as err:
-        if not file.fallback_text:
-            raise
-        log.warning("sendDocument failed (%s); sending the text instead", err)
-    for part in split_message(file.fallback_text):
-        await bot.send_message(chat_id, part, parse_mode=ParseMode.HTML)
+    task.result()
 
 
 async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -142,7 +125,7 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if incoming is None:
         return
     now = datetime.now(core.ctx.settings.timezone)
-    await send_replies(message, core.handle(incoming, now))
+    await until_stopping(send_replies(message, core.handle(incoming, now)), context.application)
 
 
 async def on_button(core: Core, query: CallbackQuery) -> None:
@@ -167,40 +150,6 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             await context.bot.send_message(update.effective_chat.id, SORRY)
         except TelegramError as err:
             log.warning("could not send the apology: %s", err)
-
-
-class TelegramPublisher:
-    """Sends automatic posts; retries network errors, 429 and 5xx with backoff."""
-
-    def __init__(self, bot: Bot, attempts: int = 6, first_delay: float = 1.0) -> None:
-        self.bot = bot
-        self.attempts = attempts
-        self.first_delay = first_delay
-
-    async def publish(self, chat_id: int, message: str) -> None:
-        for part in split_message(message):
-            await self._send(chat_id, part)
-
-    async def _send(self, chat_id: int, text: str) -> None:
-        delay = self.first_delay
-        for attempt in range(1, self.attempts + 1):
-            try:
-                await self.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
-                return
-            except BadRequest:
-                raise  # the message itself is wrong: sending it again cannot help
-            except RetryAfter as err:
-                wait = err.retry_after
-                pause = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
-            except (TimedOut, NetworkError) as err:  # includes 5xx answers
-                if attempt == self.attempts:
-                    raise
-                log.warning("sending failed (%s), trying again in %.0f s", err, delay)
-                pause, delay = delay, min(delay * 2, 60)
-            if attempt == self.attempts:
-                break
-            await asyncio.sleep(pause)
-        raise NetworkError(f"gave up after {self.attempts} attempts")
 
 
 async def start_posting(app: Application) -> None:  # type: ignore[type-arg]
@@ -258,7 +207,7 @@ def build_application(core: Core) -> Application:  # type: ignore[type-arg]
         .base_url(settings.api_base_url)
         # Keeps replies and posts within Telegram's limits (30/s, 20/min per group) and
         # waits out a 429 instead of failing.
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(GroupRateLimiter(group_max_rate=20, group_period=60, max_retries=3))
         # Updates are handled side by side: recording is synchronous and immediate, and a
         # reply waiting for the group's rate limit does not hold up the next message.
         .concurrent_updates(True)

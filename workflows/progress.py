@@ -59,7 +59,9 @@ class APProgress:
 
 def ap_progress(updates: Iterable[Update], recent: int = 5) -> APProgress:
     """Fold an AP's updates (any order) into its current state, progress and latest reports."""
-    live = sorted((u for u in updates if not u.withdrawn), key=lambda u: u.at, reverse=True)
+    # Telegram dates messages to the second: the store's id orders reports of one second.
+    live = sorted((u for u in updates if not u.withdrawn), key=lambda u: (u.at, u.id or 0),
+                  reverse=True)
     stated = next((u for u in live if u.state), None)
     measured = next((u for u in live if u.percent is not None), None)
     state = stated.state if stated else None
@@ -72,6 +74,6 @@ def ap_progress(updates: Iterable[Update], recent: int = 5) -> APProgress:
 def reached_milestones(marks: Iterable[MilestoneMark]) -> dict[str, date]:
     """Milestone id → the day it was reached, ignoring withdrawn marks."""
     reached: dict[str, date] = {}
-    for mark in sorted((m for m in marks if not m.withdrawn), key=lambda m: m.at):
+    for mark in sorted((m for m in marks if not m.withdrawn), key=lambda m: (m.at, m.id or 0)):
         reached[mark.milestone] = mark.reached_on
     return reached
