@@ -32,6 +32,11 @@ Example::
         api.wait_until_polling()
         api.push_message("/start", chat_type="private")
         call = api.wait_for("sendMessage")[0]
+
+Timing (for benchmarks): ``Call.received`` is when a request reached the fake and
+``delivered_at(update_id)`` when ``getUpdates`` handed an update out, both read
+from ``time.perf_counter()`` in this process, so they can be subtracted;
+``wait_for_reply(update)`` finds the bot's answer to a pushed message.
 """
 
 from __future__ import annotations
@@ -208,7 +213,9 @@ class Call:
     ``status`` is the HTTP status sent (0 if the connection was dropped),
     ``result`` the ``result`` field of a successful answer and ``error`` the
     ``description`` of a failed one. Multipart file parts are in ``files``, not
-    in ``params``. Treat ``params`` as read-only.
+    in ``params``. Treat ``params`` as read-only. ``time`` is the wall-clock
+    time (``time.time()``) the request arrived; ``received`` the same moment
+    on ``time.perf_counter()``, the clock of ``FakeBotAPI.delivered_at``.
     """
 
     method: str
@@ -219,11 +226,42 @@ class Call:
     result: Any = None
     error: str | None = None
     content_type: str = ""
+    received: float = 0.0
 
     @property
     def ok(self) -> bool:
         """Whether the fake answered with a successful response."""
         return 200 <= self.status < 300
+
+    @property
+    def quoted_message_id(self) -> int | None:
+        """The message this send quotes (``reply_parameters`` or ``reply_to_message_id``)."""
+        reply = self.params.get("reply_parameters")
+        quoted = reply.get("message_id") if isinstance(reply, dict) else None
+        if quoted is None:
+            quoted = self.params.get("reply_to_message_id")
+        return quoted if isinstance(quoted, int) and not isinstance(quoted, bool) else None
+
+    def answers(self, update: JSONDict) -> bool:
+        """Whether this successful ``sendMessage`` is the bot's reply to ``update``'s message.
+
+        A reply goes to the message's chat and, in groups, quotes it; in a private
+        chat an unquoted message counts as well (callers look only at messages
+        sent after the update was delivered, see ``FakeBotAPI.wait_for_reply``).
+        """
+        message = next(
+            (update[k] for k in _UPDATE_TYPES_WITH_MESSAGE if isinstance(update.get(k), dict)),
+            None,
+        )
+        if message is None or self.method.lower() != "sendmessage" or not self.ok:
+            return False
+        chat = message.get("chat", {})
+        if str(self.params.get("chat_id")) != str(chat.get("id")):
+            return False
+        quoted = self.quoted_message_id
+        if quoted is not None:
+            return bool(quoted == message.get("message_id"))
+        return bool(chat.get("type") == "private")
 
 
 class ApiError(Exception):
@@ -585,6 +623,8 @@ class FakeBotAPI:
         self._updates: list[JSONDict] = []
         self._next_update_id = 10_000_001
         self._delivered_up_to = 0
+        # update_id → (perf_counter when first handed out, number of calls recorded then)
+        self._delivered: dict[int, tuple[float, int]] = {}
         self._allowed_updates: list[str] | None = None
         self._poll_generation = 0
         self._pollers_waiting = 0
@@ -699,6 +739,8 @@ class FakeBotAPI:
         """Forget all recorded calls."""
         with self._cond:
             self._calls.clear()
+            # wait_for_reply looks for replies from these positions on
+            self._delivered = {k: (t, 0) for k, (t, _) in self._delivered.items()}
 
     def sent_messages(self, chat_id: int | str | None = None) -> list[JSONDict]:
         """Params of successful ``sendMessage`` calls, optionally for one chat."""
@@ -799,6 +841,45 @@ class FakeBotAPI:
                 if remaining <= 0:
                     raise TimeoutError(
                         f"pushed updates not fetched by getUpdates within {timeout}s; "
+                        + self._summary()
+                    )
+                self._cond.wait(remaining)
+
+    def delivered_at(self, update_id: int) -> float:
+        """``time.perf_counter()`` when ``getUpdates`` first handed the update out.
+
+        Raises ``LookupError`` if it has not been delivered (yet).
+        """
+        with self._cond:
+            try:
+                return self._delivered[int(update_id)][0]
+            except KeyError:
+                raise LookupError(f"update {update_id} has not been delivered") from None
+
+    def wait_for_reply(self, update: JSONDict, timeout: float = 10.0) -> Call:
+        """Block until the bot answered ``update`` (see ``Call.answers``); return that call.
+
+        Only calls recorded after the update was handed out are considered, and each
+        call is looked at once, so this stays cheap with many recorded calls.
+        """
+        update_id = int(update["update_id"])
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            position: int | None = None
+            while True:
+                if position is None and update_id in self._delivered:
+                    position = self._delivered[update_id][1]
+                if position is not None:
+                    position = min(position, len(self._calls))  # calls may have been cleared
+                    for call in self._calls[position:]:
+                        if call.answers(update):
+                            return call
+                    position = len(self._calls)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    state = "delivered" if update_id in self._delivered else "not delivered"
+                    raise TimeoutError(
+                        f"no reply to update {update_id} ({state}) within {timeout}s; "
                         + self._summary()
                     )
                 self._cond.wait(remaining)
@@ -1054,6 +1135,7 @@ class FakeBotAPI:
     def _handle(self, handler: _Handler) -> None:
         """Serve one HTTP request (called on a connection thread)."""
         started = time.time()
+        received = time.perf_counter()
         url = urlsplit(handler.path)
         body = handler.read_body()
         match = re.fullmatch(r"/bot([^/]*)/([A-Za-z0-9_]+)/?", url.path)
@@ -1073,7 +1155,9 @@ class FakeBotAPI:
         except (ValueError, UnicodeDecodeError) as exc:
             request = _ParsedRequest()
             parse_error = ApiError(400, f"Bad Request: can't parse request: {exc}")
-            self._record(method, request, started, content_type, error=parse_error)
+            self._record(
+                method, request, started, content_type, error=parse_error, received=received
+            )
             self._send_error(handler, parse_error)
             return
 
@@ -1081,7 +1165,13 @@ class FakeBotAPI:
             fault = self._take_fault(method, request.params)
         if fault is not None and fault.kind == "drop":
             self._record(
-                method, request, started, content_type, status=0, error_text="connection dropped"
+                method,
+                request,
+                started,
+                content_type,
+                status=0,
+                error_text="connection dropped",
+                received=received,
             )
             handler.drop()
             return
@@ -1106,7 +1196,9 @@ class FakeBotAPI:
                     self._internal_errors.append(f"{method}: {exc!r}")
                 error = ApiError(500, f"Internal Server Error: fake failed: {exc!r}")
 
-        self._record(method, request, started, content_type, result=result, error=error)
+        self._record(
+            method, request, started, content_type, result=result, error=error, received=received
+        )
         if error is not None:
             self._send_error(handler, error)
         else:
@@ -1139,6 +1231,7 @@ class FakeBotAPI:
         result: Any = None,
         error: ApiError | None = None,
         error_text: str | None = None,
+        received: float | None = None,
     ) -> None:
         call = Call(
             method=method,
@@ -1149,6 +1242,7 @@ class FakeBotAPI:
             result=copy.deepcopy(result),
             error=error.description if error else error_text,
             content_type=content_type.split(";")[0].strip(),
+            received=time.perf_counter() if received is None else received,
         )
         with self._cond:
             self._calls.append(call)
@@ -1532,6 +1626,9 @@ class FakeBotAPI:
             batch = copy.deepcopy(ready[:limit])
             if batch:
                 self._delivered_up_to = max(self._delivered_up_to, batch[-1]["update_id"])
+                handed_out = (time.perf_counter(), len(self._calls))
+                for upd in batch:
+                    self._delivered.setdefault(upd["update_id"], handed_out)
                 self._cond.notify_all()
             return batch
 

@@ -258,6 +258,34 @@ async def test_long_poll_wakes_up_when_an_update_arrives(api: FakeBotAPI) -> Non
     assert time.monotonic() - started < 4  # woke up before max_poll_wait (5 s)
 
 
+async def test_delivery_times_and_replies_can_be_matched(api: FakeBotAPI) -> None:
+    group = api.push_message("/status AP3")
+    private = api.push_message("/status AP4", chat_type="private", user_id=2002)
+    with pytest.raises(LookupError):
+        api.delivered_at(group["update_id"])
+    async with make_bot(api) as bot:
+        updates = await bot.get_updates(timeout=1)
+        handed_out = api.delivered_at(group["update_id"])
+        assert api.delivered_at(private["update_id"]) == handed_out
+        await bot.get_updates(offset=updates[-1].update_id + 1, timeout=0)  # confirm
+        assert api.delivered_at(group["update_id"]) == handed_out  # the first hand-out
+        await bot.send_message(DEFAULT_GROUP_ID, "ohne Zitat")
+        await updates[0].message.reply_text("Antwort", do_quote=True)
+        await bot.send_message(2002, "privat")
+    group_reply = api.wait_for_reply(group, timeout=1)
+    assert group_reply.params["text"] == "Antwort"
+    assert group_reply.quoted_message_id == group["message"]["message_id"]
+    assert group_reply.received > handed_out
+    assert group_reply.received <= time.perf_counter()
+    private_reply = api.wait_for_reply(private, timeout=1)
+    assert private_reply.params["text"] == "privat"
+    assert private_reply.quoted_message_id is None
+    assert not private_reply.answers(group)
+    late = api.push_message("nie beantwortet")
+    with pytest.raises(TimeoutError, match="not delivered"):
+        api.wait_for_reply(late, timeout=0.1)
+
+
 async def test_long_poll_is_capped() -> None:
     with FakeBotAPI(max_poll_wait=0.2) as fake:
         async with make_bot(fake) as bot:
