@@ -4,6 +4,7 @@ the read-only `schedule` and `preview`, and the files `gantt` and `export`."""
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import sys
@@ -89,6 +90,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         core = open_core(settings, clock(), read_only=args.mode in (*LISTINGS, *EXPORT_MODES))
+        # The loaded history lives as long as the process: keep the garbage collector
+        # from walking tens of thousands of records again and again.
+        gc.freeze()
     except (PlanError, StoreError) as err:
         print(f"apbot startet nicht: {err}", file=sys.stderr)
         return EXIT_CONFIG

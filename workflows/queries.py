@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -77,6 +78,7 @@ def plan_overview(plan: Plan, updates: Iterable[Update], marks: Iterable[Milesto
 _AP_REF = re.compile(r"^(?:ap|arbeitspaket)?\s*0*(\d{1,3})$")
 
 
+@functools.lru_cache(maxsize=4096)  # titles and message pieces are folded again and again
 def fold(text: str) -> str:
     """Lower-case, without accents or ß, for forgiving matching."""
     text = text.casefold().replace("ß", "ss")

@@ -30,7 +30,7 @@ from workflows.storage import (
 
 SCHEMA_VERSION = 1
 DB_NAME = "apbot.json"
-CHUNK = 500  # records per log file: the most one write has to serialise
+CHUNK = 100  # records per log file: the most one write has to serialise
 Record = Update | MilestoneMark
 
 
@@ -95,6 +95,7 @@ class Store:
         self._records: dict[int, Record] = {}
         self._by_ap: dict[str, list[int]] = {}
         self._by_message: dict[tuple[int, int], list[int]] = {}
+        self._mark_ids: list[int] = []
         self._last_id = 0
         self._reindex()
 
@@ -106,7 +107,7 @@ class Store:
                          for name, table in data.items() if name.startswith(LOG_PREFIX)
                          for doc_id, doc in table.items())
         _author.cache_clear()
-        self._records, self._by_ap, self._by_message = {}, {}, {}
+        self._records, self._by_ap, self._by_message, self._mark_ids = {}, {}, {}, []
         self._last_id = 0
         for record_id, record in records:
             self._index(record_id, record)
@@ -119,6 +120,8 @@ class Store:
             return
         if isinstance(record, Update):
             self._by_ap.setdefault(record.ap, []).append(record_id)
+        else:
+            self._mark_ids.append(record_id)
         if record.message_id is not None:
             self._by_message.setdefault((record.chat_id, record.message_id), []).append(record_id)
 
@@ -252,7 +255,7 @@ class Store:
 
     def marks(self) -> list[MilestoneMark]:
         """All milestone marks (withdrawn ones too), oldest first."""
-        return [r for r in self._records.values() if isinstance(r, MilestoneMark)]
+        return [r for i in self._mark_ids if isinstance(r := self._records[i], MilestoneMark)]
 
     def marks_of_message(self, chat_id: int, message_id: int) -> list[MilestoneMark]:
         return [r for i in self._by_message.get((chat_id, message_id), ())
