@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -58,17 +59,27 @@ class APProgress:
 
 
 def ap_progress(updates: Iterable[Update], recent: int = 5) -> APProgress:
-    """Fold an AP's updates (any order) into its current state, progress and latest reports."""
-    # Telegram dates messages to the second: the store's id orders reports of one second.
-    live = sorted((u for u in updates if not u.withdrawn), key=lambda u: (u.at, u.id or 0),
-                  reverse=True)
-    stated = next((u for u in live if u.state), None)
-    measured = next((u for u in live if u.percent is not None), None)
-    state = stated.state if stated else None
-    percent = measured.percent if measured else None
-    if stated and state == "abgeschlossen" and (measured is None or measured.at < stated.at):
+    """Fold an AP's updates (any order) into its current state, progress and latest reports.
+
+    One pass, no full sort: an AP can have thousands of reports and /status must stay fast.
+    Telegram dates messages to the second, so the store's id orders reports of one second.
+    """
+    keyed = [((u.at.timestamp(), u.id or 0), u) for u in updates if not u.withdrawn]
+    if not keyed:
+        return APProgress(None, None, None, ())
+    stated = max(((k, u) for k, u in keyed if u.state), key=_first, default=None)
+    measured = max(((k, u) for k, u in keyed if u.percent is not None), key=_first,
+                   default=None)
+    newest = [u for _, u in heapq.nlargest(recent, keyed, key=_first)]
+    state = stated[1].state if stated else None
+    percent = measured[1].percent if measured else None
+    if stated and state == "abgeschlossen" and (measured is None or measured[0] < stated[0]):
         percent = 100  # "abgeschlossen" after "60 %" means done
-    return APProgress(state, percent, live[0].at if live else None, tuple(live[:recent]))
+    return APProgress(state, percent, max(keyed, key=_first)[1].at, tuple(newest))
+
+
+def _first(pair: tuple[tuple[float, int], Update]) -> tuple[float, int]:
+    return pair[0]
 
 
 def reached_milestones(marks: Iterable[MilestoneMark]) -> dict[str, date]:
