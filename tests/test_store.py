@@ -717,3 +717,24 @@ def test_a_chunk_that_does_not_parse_is_named(tmp_path: Path) -> None:
         Store.open(tmp_path, NOW)
     assert str(chunk) in str(info.value)
     assert chunk.read_bytes() == b'{"log-0001": {"1": '
+
+
+def test_old_log_files_are_read_only_when_a_record_in_them_changes(tmp_path: Path) -> None:
+    from workflows.store import CHUNK
+
+    s = Store.open(tmp_path, NOW)
+    with s.transaction():
+        for n in range(3 * CHUNK):
+            s.add_update(upd("AP3", f"Meldung {n}", message_id=n + 1), NOW)
+    s.close()
+    s = Store.open(tmp_path, NOW)
+    try:
+        held = s._storage.read() or {}
+        assert sorted(name for name in held if name.startswith("log-")) == []
+        first = s.updates()[0]
+        s.save_update(replace(first, text="geändert"), NOW)  # reads log/0001.json, rewrites it
+        assert sorted(name for name in held if name.startswith("log-")) == ["log-0001"]
+        assert len(on_disk_updates(tmp_path)) == 3 * CHUNK  # nothing of the chunk was lost
+        assert on_disk_updates(tmp_path)[0]["text"] == "geändert"
+    finally:
+        s.close()

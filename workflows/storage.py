@@ -127,11 +127,27 @@ class AtomicJSONStorage(Storage):
         return data
 
     def _load(self) -> Tables:
-        data = self._load_file(self.path)
-        if self.log_dir.is_dir():
-            for chunk in sorted(self.log_dir.glob("*.json")):
-                data.update(self._load_file(chunk))
-        return data
+        return _LazyTables(self, self._load_file(self.path))
+
+    def load_table(self, name: str) -> dict[str, Any]:
+        """A log table from its file ({} when there is none yet), remembered as written."""
+        table = self._load_file(self.file_of(name)).get(name, {})
+        self._written[name] = table
+        return table
+
+    def log_tables(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Every log table, oldest first, read one file at a time.
+
+        Tables already in memory are given as they are; the others are read and let go
+        again, so the whole history is never held twice (raw and as records)."""
+        data = self.read()
+        assert isinstance(data, _LazyTables)
+        for chunk in sorted(self.log_dir.glob("*.json")) if self.log_dir.is_dir() else []:
+            name = f"{LOG_PREFIX}{chunk.stem}"
+            if name in data:
+                yield name, data[name]
+            else:
+                yield name, self._load_file(chunk).get(name, {})
 
     def _corrupt(self, path: Path, reason: str) -> StoreCorruptError:
         backup = newest_backup(self.backup_dir)
@@ -145,8 +161,9 @@ class AtomicJSONStorage(Storage):
 
     def read(self) -> Tables | None:
         if self._data is None:
+            self._written = {}
             self._data = self._load()
-            self._written = dict(self._data)
+            self._written.update(self._data)
         return self._data
 
     def forget(self) -> None:
@@ -237,6 +254,22 @@ class AtomicJSONStorage(Storage):
 
     def close(self) -> None:
         self.forget()
+
+
+class _LazyTables(dict[str, dict[str, Any]]):
+    """The database as TinyDB sees it: the main tables, and each log table read from its
+    file only when TinyDB first asks for it (to change a record in it)."""
+
+    def __init__(self, storage: AtomicJSONStorage, tables: Tables) -> None:
+        super().__init__(tables)
+        self._storage = storage
+
+    def __missing__(self, name: str) -> dict[str, Any]:
+        if not name.startswith(LOG_PREFIX):
+            raise KeyError(name)
+        table = self._storage.load_table(name)
+        self[name] = table
+        return table
 
 
 class DirectoryLock:

@@ -102,9 +102,8 @@ class Store:
     def _reindex(self) -> None:
         """Rebuild the in-memory log from what TinyDB holds (after open or a failed write)."""
         self._db.clear_cache()
-        data = self._storage.read() or {}
         records = sorted((int(doc_id), _record_from(doc, int(doc_id)))
-                         for name, table in data.items() if name.startswith(LOG_PREFIX)
+                         for _, table in self._storage.log_tables()
                          for doc_id, doc in table.items())
         _author.cache_clear()
         self._records, self._by_ap, self._by_message, self._mark_ids = {}, {}, {}, []
