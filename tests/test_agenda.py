@@ -12,9 +12,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.commands import COMMANDS
 from bot.core import Core
-from bot.messages import Context, Incoming, Reply
+from bot.messages import Incoming, Reply
 from bot.settings import Settings
 from workflows.agenda import (
     meetings_between,
@@ -24,7 +23,7 @@ from workflows.agenda import (
     quiet_work_packages,
 )
 from workflows.periods import Period, parse_period, quarter_period
-from workflows.plan import Plan, load_plan
+from workflows.plan import Plan
 from workflows.progress import Author, MilestoneMark, Update
 from workflows.quarters import Quarter
 from workflows.store import Store
@@ -47,11 +46,6 @@ _message_ids = itertools.count(5000)
 # -- fixtures and helpers --------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def plan() -> Plan:
-    return load_plan(PLAN_PATH)
-
-
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(
@@ -68,11 +62,6 @@ def store(settings: Settings) -> Iterator[Store]:
     s = Store.open(settings.data_dir, NOW)
     yield s
     s.close()
-
-
-@pytest.fixture
-def core(settings: Settings, plan: Plan, store: Store) -> Core:
-    return Core(Context(settings, plan, store), COMMANDS)
 
 
 def ask(core: Core, text: str, now: datetime = NOW, **fields: Any) -> list[Reply]:

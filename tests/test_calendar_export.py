@@ -18,7 +18,7 @@ from bot.messages import Context, Incoming, Reply
 from bot.settings import Settings
 from tests.run_cli import run_cli
 from workflows.meetings import occurrences
-from workflows.plan import Meeting, Plan, load_plan, parse_plan
+from workflows.plan import Meeting, Plan, parse_plan
 from workflows.progress import Author, MilestoneMark
 from workflows.store import Store
 
@@ -28,11 +28,6 @@ TZ = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=TZ)
 TEAM = -100123
 ANNA = Author(2, "Anna")
-
-
-@pytest.fixture(scope="module")
-def plan() -> Plan:
-    return load_plan(PLAN_PATH)
 
 
 @pytest.fixture

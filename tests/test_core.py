@@ -13,12 +13,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import workflows.storage
-from bot.commands import COMMANDS
 from bot.core import Core
 from bot.format import TELEGRAM_LIMIT
-from bot.messages import Button, ButtonPress, Context, Incoming, Reply
+from bot.messages import Button, ButtonPress, Incoming, Reply
 from bot.settings import Settings
-from workflows.plan import Plan, load_plan
 from workflows.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,11 +37,6 @@ _message_ids = itertools.count(1000)
 # -- fixtures and helpers --------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def plan() -> Plan:
-    return load_plan(PLAN_PATH)
-
-
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(
@@ -61,11 +54,6 @@ def store(settings: Settings) -> Iterator[Store]:
     s = Store.open(settings.data_dir, NOW)
     yield s
     s.close()
-
-
-@pytest.fixture
-def core(settings: Settings, plan: Plan, store: Store) -> Core:
-    return Core(Context(settings, plan, store), COMMANDS)
 
 
 def incoming(text: str, **fields: Any) -> Incoming:

@@ -14,16 +14,15 @@ import pytest
 from matplotlib.image import imread
 
 import bot.gantt
-from bot.commands import COMMANDS
 from bot.console import Console
 from bot.core import Core
 from bot.files import gantt_attachment
 from bot.gantt import PIXEL_WIDTH, STATE_STYLES, pixel_height, render_gantt
-from bot.messages import Context, Incoming, Reply
+from bot.messages import Incoming, Reply
 from bot.settings import Settings
 from bot.timeline import timeline_text
 from tests.run_cli import run_cli
-from workflows.plan import Plan, load_plan, parse_plan
+from workflows.plan import Plan, parse_plan
 from workflows.progress import STATES, Author, MilestoneMark, Update
 from workflows.queries import plan_overview
 from workflows.store import Store
@@ -56,11 +55,6 @@ due = "Q2 2026"
 """
 
 
-@pytest.fixture(scope="module")
-def plan() -> Plan:
-    return load_plan(PLAN_PATH)
-
-
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(team_chat_id=TEAM, admin_ids=frozenset({1}), timezone=TZ,
@@ -72,11 +66,6 @@ def store(settings: Settings) -> Iterator[Store]:
     s = Store.open(settings.data_dir, NOW)
     yield s
     s.close()
-
-
-@pytest.fixture
-def core(settings: Settings, plan: Plan, store: Store) -> Core:
-    return Core(Context(settings, plan, store), COMMANDS)
 
 
 def png_size(data: bytes) -> tuple[int, int]:

@@ -26,7 +26,7 @@ from bot.format import to_plain
 from bot.messages import Context, Incoming, Reply
 from bot.questions import EXAMPLES, NOT_UNDERSTOOD
 from bot.settings import Settings
-from workflows.plan import Plan, load_plan
+from workflows.plan import Plan
 from workflows.progress import Author, MilestoneMark
 from workflows.store import Store
 
@@ -47,11 +47,6 @@ _message_ids = itertools.count(9000)
 
 
 # -- fixtures and helpers --------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def plan() -> Plan:
-    return load_plan(PLAN_PATH)
 
 
 @pytest.fixture

@@ -35,11 +35,6 @@ TEAM = -100123
 ANNA, BEN = Author(2, "Anna Adler"), Author(3, "Ben Berg")
 
 
-@pytest.fixture(scope="module")
-def plan() -> Plan:
-    return load_plan(PLAN_PATH)
-
-
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(team_chat_id=TEAM, admin_ids=frozenset({1}), timezone=TZ,

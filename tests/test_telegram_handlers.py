@@ -23,7 +23,7 @@ from bot.core import SORRY, Core
 from bot.messages import Context
 from bot.settings import Settings
 from bot.telegram_app import CORE, build_application, on_start, register_menu
-from workflows.plan import Plan, load_plan
+from workflows.plan import Plan
 from workflows.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,11 +97,6 @@ class FakeRequest(BaseRequest):
 
 
 # -- fixtures ---------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def plan() -> Plan:
-    return load_plan(PLAN_PATH)
 
 
 @pytest.fixture
