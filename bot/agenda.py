@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from bot.format import day, esc, short_day, until
-from bot.messages import Command, Context, Incoming
+from bot.messages import Command, Context, Incoming, local_today
 from bot.views import milestone_line
 from workflows.agenda import (
     Event,
@@ -25,10 +25,6 @@ from workflows.queries import MilestoneStatus
 
 MEETINGS_LISTED = 6  # more occurrences of one meeting are summed up in one line
 TERMINE_WEEKS = 8
-
-
-def local_today(ctx: Context, now: datetime) -> date:
-    return now.astimezone(ctx.settings.timezone).date()
 
 
 def meeting_time(m: MeetingTime) -> str:

@@ -12,11 +12,10 @@ from bot.cli_posts import UsageError
 from bot.files import (
     calendar_attachment,
     gantt_attachment,
-    local_today,
     report_attachment,
     report_period,
 )
-from bot.messages import Context
+from bot.messages import Context, local_today
 from bot.report_export import updates_csv
 
 EXPORT_MODES = ("gantt", "export")

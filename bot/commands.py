@@ -6,13 +6,9 @@ from datetime import datetime
 
 from bot import agenda, files, posts, reports
 from bot.format import esc
-from bot.messages import Command, Commands, Context, Incoming
+from bot.messages import Command, Commands, Context, Incoming, local_today
 from bot.views import plan_view, status_view
 from workflows.queries import ap_status, find_work_package, plan_overview
-
-
-def today_of(ctx: Context, now: datetime) -> datetime:
-    return now.astimezone(ctx.settings.timezone)
 
 
 def help_text(commands: Commands) -> str:
@@ -84,14 +80,14 @@ def status(ctx: Context, msg: Incoming, args: str, now: datetime) -> str:
             return f"Mit „{esc(args)}“ passen mehrere Arbeitspakete: {names}. Welches meinen Sie?"
         return (f"Zu „{esc(args)}“ finde ich kein Arbeitspaket. Versuchen Sie /status AP3 "
                 f"oder ein Wort aus dem Titel; /plan zeigt alle.")
-    today = today_of(ctx, now).date()
+    today = local_today(ctx, now)
     st = ap_status(ctx.plan, lookup.found, ctx.store.updates(lookup.found.id),
                    ctx.store.marks(), today)
     return status_view(st, today)
 
 
 def plan(ctx: Context, msg: Incoming, args: str, now: datetime) -> str:
-    today = today_of(ctx, now).date()
+    today = local_today(ctx, now)
     return plan_view(ctx.plan, plan_overview(ctx.plan, ctx.store.updates(), ctx.store.marks(),
                                              today), today)
 

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from bot.calendar_export import calendar_ics
 from bot.format import esc, short_day
-from bot.messages import Attachment, Command, Context, Incoming, Reply
+from bot.messages import Attachment, Command, Context, Incoming, Reply, local_today
 from bot.report_export import report_markdown
 from bot.timeline import timeline_text
 from workflows.periods import Period, parse_period, year_period
@@ -17,10 +17,6 @@ from workflows.report import period_report
 log = logging.getLogger(__name__)
 REPORT_PERIODS = ("year", "quarter", "month")
 CALENDAR_FILE = "arbeits-und-zeitplan.ics"  # one name, so a re-import finds the same file
-
-
-def local_today(ctx: Context, now: datetime) -> date:
-    return now.astimezone(ctx.settings.timezone).date()
 
 
 def gantt_attachment(ctx: Context, now: datetime) -> Attachment:

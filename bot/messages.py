@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from bot.settings import Settings
 from workflows.plan import Plan
@@ -76,6 +76,11 @@ class Context:
     store: Store
     bot_username: str | None = None
     reads_all_group_messages: bool | None = None  # from getMe; None outside Telegram
+
+
+def local_today(ctx: Context, now: datetime) -> date:
+    """The day `now` falls on in the configured time zone: days are counted there."""
+    return now.astimezone(ctx.settings.timezone).date()
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from bot.agenda import answer_period, local_today, meetings_command, overdue_text
+from bot.agenda import answer_period, meetings_command, overdue_text
 from bot.format import day, esc, short_day, until
-from bot.messages import Context, Incoming
+from bot.messages import Context, Incoming, local_today
 from bot.views import milestone_line, status_view
 from workflows.agenda import all_milestones, running_in
 from workflows.periods import Period, parse_period
