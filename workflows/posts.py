@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from workflows.meetings import occurrences
 from workflows.plan import Plan
 from workflows.progress import MilestoneMark, reached_milestones
-from workflows.quarters import Quarter, quarters_between
+from workflows.quarters import quarters_between
 from workflows.workdays import first_working_day_after, first_working_day_from
 
 KINDS = ("quarterly", "milestone", "overdue", "meeting")
@@ -167,7 +167,3 @@ def previous_occurrence(plan: Plan, meeting_id: str, tz: ZoneInfo,
         return None
     past = occurrences(meeting, tz, before - timedelta(days=400), before - timedelta(seconds=1))
     return past[-1] if past else None
-
-
-def quarter_of_post(post: Post) -> Quarter:
-    return Quarter.parse(post.subject)
