@@ -78,11 +78,19 @@ def plan_overview(plan: Plan, updates: Iterable[Update], marks: Iterable[Milesto
 _AP_REF = re.compile(r"^(?:ap|arbeitspaket)?\s*0*(\d{1,3})$")
 
 
-@functools.lru_cache(maxsize=4096)  # titles and message pieces are folded again and again
 def fold(text: str) -> str:
     """Lower-case, without accents or ß, for forgiving matching."""
+    # Titles and short message pieces are folded again and again; long messages are
+    # folded once and not kept.
+    return _fold_short(text) if len(text) <= 200 else _fold(text)
+
+
+def _fold(text: str) -> str:
     text = text.casefold().replace("ß", "ss")
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+_fold_short = functools.lru_cache(maxsize=4096)(_fold)
 
 
 def norm(text: str) -> str:
