@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
-from collections.abc import Coroutine
 from datetime import datetime
-from typing import Any
+from functools import partial
 
 from telegram import (
+    Bot,
     BotCommand,
     CallbackQuery,
     InlineKeyboardButton,
@@ -30,12 +29,14 @@ from telegram.ext import (
 from bot.access import team_chat
 from bot.core import SORRY, Core
 from bot.messages import ButtonPress, Incoming, Reply
+from bot.outbox import Outbox
 from bot.posts import compose
-from bot.telegram_send import GroupRateLimiter, TelegramPublisher, send_file, send_text
+from bot.telegram_send import TelegramLimits, TelegramPublisher, send_file, send_text
 from workflows.schedule import PostRunner, PostScheduler
 
 log = logging.getLogger(__name__)
 CORE = "core"
+OUTBOX = "outbox"
 SCHEDULER = "scheduler"
 
 
@@ -77,40 +78,37 @@ def markup(reply: Reply) -> InlineKeyboardMarkup | None:
     )
 
 
-async def send_replies(message: Message, replies: list[Reply]) -> None:
+async def send_replies(outbox: Outbox, message: Message, replies: list[Reply]) -> None:
+    """Hand the core's replies to the outbox: texts at once if possible, files later."""
+    bot, chat_id = message.get_bot(), message.chat.id
     # In groups the answer quotes the question, so it is clear whom it answers.
     quote = (ReplyParameters(message.message_id, allow_sending_without_reply=True)
              if message.chat.type != "private" else None)
-    for reply in replies:
-        if reply.attachment is not None:
-            await send_file(message.get_bot(), message.chat.id, reply.attachment)
-            continue
-        await send_text(message.get_bot(), message.chat.id, reply.text,
-                        reply_markup=markup(reply), reply_parameters=quote)
+    if any(reply.attachment is not None for reply in replies):
+        # A file may take a while to draw: it and whatever follows it wait in the background.
+        outbox.later(chat_id, [partial(deliver, bot, chat_id, reply, quote)
+                               for reply in replies])
+        return
+    await outbox.send(chat_id, [
+        partial(bot.send_message, chat_id, reply.text, parse_mode=ParseMode.HTML,
+                reply_markup=markup(reply), reply_parameters=quote)
+        for reply in replies])
 
 
-async def until_stopping(sending: Coroutine[Any, Any, None], app: Application) -> None:  # type: ignore[type-arg]
-    """Send, unless the bot is asked to stop meanwhile.
-
-    Replies may wait minutes for a busy group's rate limit, and python-telegram-bot's
-    shutdown waits for every handler: on SIGTERM the waiting replies are dropped
-    instead (what they confirm is already stored).
-    """
-    task = asyncio.ensure_future(sending)
-    while not task.done():
-        await asyncio.wait({task}, timeout=0.5)
-        if not app.running and not task.done():
-            task.cancel()
-            log.warning("shutting down: a reply waiting to be sent was dropped")
-            return
-    task.result()
+async def deliver(bot: Bot, chat_id: int, reply: Reply, quote: ReplyParameters | None) -> None:
+    """One reply, retries included."""
+    if reply.attachment is not None:
+        await send_file(bot, chat_id, reply.attachment)
+    else:
+        await send_text(bot, chat_id, reply.text, reply_markup=markup(reply),
+                        reply_parameters=quote)
 
 
 async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Every update goes through here: convert, ask the core, send what it says."""
     core: Core = context.bot_data[CORE]
     if update.callback_query is not None:
-        await on_button(core, update.callback_query)
+        await on_button(core, context.bot_data[OUTBOX], update.callback_query)
         return
     message = update.message or update.edited_message
     if message is None:
@@ -125,10 +123,10 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if incoming is None:
         return
     now = datetime.now(core.ctx.settings.timezone)
-    await until_stopping(send_replies(message, core.handle(incoming, now)), context.application)
+    await send_replies(context.bot_data[OUTBOX], message, core.handle(incoming, now))
 
 
-async def on_button(core: Core, query: CallbackQuery) -> None:
+async def on_button(core: Core, outbox: Outbox, query: CallbackQuery) -> None:
     """A press on "Rückgängig": the core decides, we answer and update the message."""
     message = query.message
     if message is None or query.data is None:
@@ -139,17 +137,24 @@ async def on_button(core: Core, query: CallbackQuery) -> None:
     result = core.press(press, datetime.now(core.ctx.settings.timezone))
     await query.answer(result.notice)
     if result.new_text is not None:
-        await query.edit_message_text(result.new_text, parse_mode=ParseMode.HTML)
+        await outbox.send(message.chat.id, [partial(
+            query.edit_message_text, result.new_text, parse_mode=ParseMode.HTML)])
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the failure and apologise in the chat; the bot keeps running."""
     log.error("handler failed", exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat is not None:
-        try:
-            await context.bot.send_message(update.effective_chat.id, SORRY)
-        except TelegramError as err:
-            log.warning("could not send the apology: %s", err)
+        # In the background: the apology must not hold up the next update.
+        context.bot_data[OUTBOX].later(update.effective_chat.id, [partial(
+            apologise, context.bot, update.effective_chat.id)])
+
+
+async def apologise(bot: Bot, chat_id: int) -> None:
+    try:
+        await send_text(bot, chat_id, SORRY)
+    except TelegramError as err:
+        log.warning("could not send the apology: %s", err)
 
 
 async def start_posting(app: Application) -> None:  # type: ignore[type-arg]
@@ -167,6 +172,10 @@ async def start_posting(app: Application) -> None:  # type: ignore[type-arg]
     scheduler = PostScheduler(runner, clock)
     scheduler.start()
     app.bot_data[SCHEDULER] = scheduler
+
+
+async def drop_waiting_replies(app: Application) -> None:  # type: ignore[type-arg]
+    await app.bot_data[OUTBOX].close()
 
 
 async def stop_posting(app: Application) -> None:  # type: ignore[type-arg]
@@ -201,21 +210,24 @@ def build_application(core: Core) -> Application:  # type: ignore[type-arg]
     settings = core.ctx.settings
     if not settings.token:
         raise ValueError("no token")
+    limits = TelegramLimits()
     app = (
         ApplicationBuilder()
         .token(settings.token)
         .base_url(settings.api_base_url)
-        # Keeps replies and posts within Telegram's limits (30/s, 20/min per group) and
-        # waits out a 429 instead of failing.
-        .rate_limiter(GroupRateLimiter(group_max_rate=20, group_period=60, max_retries=3))
-        # Updates are handled side by side: recording is synchronous and immediate, and a
-        # reply waiting for the group's rate limit does not hold up the next message.
-        .concurrent_updates(True)
+        # Keeps replies and posts within Telegram's limits (30/s, 20/min per group).
+        .rate_limiter(limits)
+        # Updates are handled one at a time, in order; a reply that would wait is handed
+        # to the outbox, so it never holds up the next update.
+        .concurrent_updates(False)
+        .job_queue(None)  # automatic posts have their own scheduler
         .post_init(on_start)
+        .post_stop(drop_waiting_replies)
         .post_shutdown(stop_posting)
         .build()
     )
     app.bot_data[CORE] = core
+    app.bot_data[OUTBOX] = Outbox(limits)
     app.add_handler(TypeHandler(Update, on_update))
     app.add_error_handler(on_error)
     return app

@@ -22,7 +22,7 @@ from bot.commands import COMMANDS
 from bot.core import SORRY, Core
 from bot.messages import Context
 from bot.settings import Settings
-from bot.telegram_app import CORE, build_application, on_start, register_menu
+from bot.telegram_app import CORE, OUTBOX, build_application, on_start, register_menu
 from workflows.plan import Plan
 from workflows.store import Store
 
@@ -154,7 +154,9 @@ def message(text: str | None = "", *, user: int = ANNA, chat_id: int = TEAM,
 
 
 async def feed(app: Application, **update: Any) -> None:  # type: ignore[type-arg]
+    """Handle one update and wait for everything it sends, in the background too."""
     await app.process_update(Update.de_json({"update_id": next(_update_ids), **update}, app.bot))
+    await app.bot_data[OUTBOX].flush()
 
 
 async def say(app: Application, text: str, **fields: Any) -> dict[str, Any]:  # type: ignore[type-arg]
