@@ -584,20 +584,28 @@ def test_update_command_usage(core: Core, store: Store) -> None:
 
 
 def database_files(store: Store) -> dict[Path, bytes]:
-    """Every file of the database: the main file and the log chunks."""
-    files = [store.path, *sorted((store.data_dir / "log").glob("*.json"))]
-    return {p: p.read_bytes() for p in files if p.exists()}
+    """Every file of the database: the main file, the log chunks and the journal.
+
+    An empty journal holds nothing: whether it exists does not count."""
+    files = [store.path, *sorted((store.data_dir / "log").glob("*.json")),
+             store.data_dir / "log" / "journal.jsonl"]
+    return {p: p.read_bytes() for p in files if p.exists() and p.stat().st_size}
 
 
-def _disk_full(path: Path, payload: bytes) -> None:
+def _disk_full(*args: object) -> None:
     raise OSError(28, "No space left on device")
+
+
+def disk_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every fsync fails, as on a full disk: neither the journal nor a file gets written."""
+    monkeypatch.setattr(workflows.storage.os, "fsync", _disk_full)
 
 
 def test_write_failure_is_reported_and_nothing_changes(
     core: Core, store: Store, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     before = database_files(store)
-    monkeypatch.setattr(workflows.storage, "atomic_write", _disk_full)
+    disk_full(monkeypatch)
     text = answer(core, "AP3: Einladungen verschickt, 60 %")
     assert "nicht speichern" in text
     assert database_files(store) == before
@@ -613,7 +621,7 @@ def test_write_failure_is_reported_and_nothing_changes(
 def test_write_failure_on_undo_press(core: Core, store: Store,
                                      monkeypatch: pytest.MonkeyPatch) -> None:
     data = ask(core, "AP3: Einladungen verschickt, 60 %")[0].buttons[0].data
-    monkeypatch.setattr(workflows.storage, "atomic_write", _disk_full)
+    disk_full(monkeypatch)
     result = press(core, data, ANNA)
     assert "nicht speichern" in result.notice
     assert result.new_text is None
@@ -625,19 +633,12 @@ def test_write_failure_on_undo_press(core: Core, store: Store,
 def test_a_report_naming_two_aps_is_one_write(core: Core, store: Store,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """Both APs land together or neither does: a failed write stores nothing."""
-    real = workflows.storage.atomic_write
-    calls: list[Path] = []
-
-    def counting(path: Path, payload: bytes) -> None:
-        calls.append(path)
-        real(path, payload)
-
-    monkeypatch.setattr(workflows.storage, "atomic_write", counting)
     ask(core, "AP5: läuft")
-    calls.clear()
+    journal = store.data_dir / "log" / "journal.jsonl"
+    lines = len(journal.read_bytes().splitlines())
     ask(core, "AP3 und AP8: 40 %")
-    assert len(calls) == 1
-    monkeypatch.setattr(workflows.storage, "atomic_write", _disk_full)
+    assert len(journal.read_bytes().splitlines()) == lines + 1
+    disk_full(monkeypatch)
     assert "nicht speichern" in answer(core, "AP3 und AP9: 50 %")
     monkeypatch.undo()
     assert sorted(u.ap for u in store.updates()) == ["AP3", "AP5", "AP8"]

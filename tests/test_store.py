@@ -76,17 +76,32 @@ def listing(directory: Path) -> set[str]:
 
 
 def database(directory: Path) -> dict[str, bytes]:
-    """The database files (apbot.json and the log chunks) below `directory`, by path."""
-    files = [directory / "apbot.json", *sorted((directory / "log").glob("*.json"))]
+    """The database files (apbot.json, the log chunks, the journal) below `directory`."""
+    files = [directory / "apbot.json", *sorted((directory / "log").glob("*.json")),
+             directory / "log" / "journal.jsonl"]
     return {str(p.relative_to(directory)): p.read_bytes() for p in files if p.exists()}
 
 
-def on_disk_updates(data_dir: Path) -> list[dict[str, object]]:
-    docs: list[dict[str, object]] = []
+def on_disk_log(data_dir: Path) -> dict[int, dict[str, object]]:
+    """The progress log as the files hold it: the chunk files, then the journal's lines."""
+    docs: dict[int, dict[str, object]] = {}
     for chunk in sorted((data_dir / "log").glob("*.json")):
         for table in json.loads(chunk.read_text(encoding="utf-8")).values():
-            docs += [doc for doc in table.values() if doc["type"] == "update"]
-    return docs
+            docs.update((int(k), v) for k, v in table.items())
+    journal = data_dir / "log" / "journal.jsonl"
+    lines = journal.read_text(encoding="utf-8").splitlines() if journal.exists() else []
+    for line in lines:
+        for table in json.loads(line).values():
+            for k, v in table.items():
+                if v is None:
+                    docs.pop(int(k), None)
+                else:
+                    docs[int(k)] = v
+    return dict(sorted(docs.items()))
+
+
+def on_disk_updates(data_dir: Path) -> list[dict[str, object]]:
+    return [doc for doc in on_disk_log(data_dir).values() if doc["type"] == "update"]
 
 
 # -- opening and the schema version -------------------------------------------
@@ -406,7 +421,7 @@ def _enospc(*args: object, **kwargs: object) -> None:
     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
-@pytest.mark.parametrize("broken", ["replace", "fsync"])
+@pytest.mark.parametrize("broken", ["pwrite", "fsync"])
 @pytest.mark.parametrize("operation", ["add_update", "save_update", "add_mark", "save_mark"])
 def test_failed_write_keeps_file_and_memory_as_before(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, broken: str, operation: str,
@@ -665,7 +680,12 @@ def test_progress_from_the_store(store: Store) -> None:
 # -- the split log -----------------------------------------------------------------
 
 
-def test_log_is_split_into_chunks_and_a_write_touches_one(
+def journal_lines(data_dir: Path) -> list[dict[str, dict[str, object]]]:
+    journal = data_dir / "log" / "journal.jsonl"
+    return [json.loads(line) for line in journal.read_text(encoding="utf-8").splitlines()]
+
+
+def test_a_write_of_the_log_appends_one_line_with_just_what_changed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from workflows.store import CHUNK
@@ -675,25 +695,28 @@ def test_log_is_split_into_chunks_and_a_write_touches_one(
         with s.transaction():
             for n in range(2 * CHUNK + 10):
                 s.add_update(upd("AP3", f"Meldung {n}", message_id=n + 1), NOW)
-        assert sorted(p.name for p in (tmp_path / "log").iterdir()) == \
-            ["0001.json", "0002.json", "0003.json"]
-        written: list[Path] = []
+        lines = journal_lines(tmp_path)
+        assert len(lines) == 1, "a transaction is one line"
+        assert sorted(lines[0]) == ["log-0001", "log-0002", "log-0003"]
+        replaced: list[Path] = []
         real = storage_module.atomic_write
 
         def recording(path: Path, payload: bytes) -> None:
-            written.append(path)
+            replaced.append(path)
             real(path, payload)
 
         monkeypatch.setattr(storage_module, "atomic_write", recording)
         newest = s.add_update(upd("AP4", "neu", message_id=9999), NOW)
-        assert written == [tmp_path / "log" / "0003.json"]
-        written.clear()
+        assert journal_lines(tmp_path)[-1] == {"log-0003": {
+            str(newest.id): on_disk_log(tmp_path)[newest.id or 0]}}
         first = s.updates()[0]
-        s.save_update(replace(first, withdrawn=True), NOW)  # an old record: its own chunk
-        assert written == [tmp_path / "log" / "0001.json"]
-        written.clear()
+        s.save_update(replace(first, withdrawn=True), NOW)  # an old record: only it
+        assert list(journal_lines(tmp_path)[-1]) == ["log-0001"]
+        assert list(journal_lines(tmp_path)[-1]["log-0001"]) == [str(first.id)]
+        assert replaced == [], "no file is rewritten for a report"
         s.log_post("quarterly:Q1 2027", "sent", NOW, NOW)
-        assert written == [tmp_path / "apbot.json"]
+        assert replaced == [tmp_path / "apbot.json"]
+        assert len(journal_lines(tmp_path)) == 3
         assert s.updates("AP4") == [newest]
         assert s.updates_of_message(TEAM_CHAT, 9999) == [newest]
     finally:
@@ -705,6 +728,98 @@ def test_log_is_split_into_chunks_and_a_write_touches_one(
         assert s.updates("AP4")[0].text == "neu"
     finally:
         s.close()
+
+
+def test_the_journal_is_folded_into_the_log_files(tmp_path: Path) -> None:
+    from workflows.journal import LINES_KEPT
+    from workflows.store import CHUNK
+
+    s = Store.open(tmp_path, NOW)
+    try:
+        for n in range(LINES_KEPT - 1):
+            s.add_update(upd("AP3", f"Meldung {n}", message_id=n + 1), NOW)
+        assert sorted(p.name for p in (tmp_path / "log").iterdir()) == ["journal.jsonl"]
+        before = on_disk_log(tmp_path)
+        s.add_update(upd("AP3", "die letzte", message_id=LINES_KEPT), NOW)
+        assert (tmp_path / "log" / "journal.jsonl").read_bytes() == b""
+        chunks = LINES_KEPT // CHUNK
+        assert sorted(p.name for p in (tmp_path / "log").glob("*.json")) == \
+            [f"{n:04d}.json" for n in range(1, chunks + 1)]
+        after = on_disk_log(tmp_path)
+        assert len(after) == LINES_KEPT and {k: after[k] for k in before} == before
+        s.add_update(upd("AP4", "danach", message_id=LINES_KEPT + 1), NOW)
+        assert len(journal_lines(tmp_path)) == 1
+    finally:
+        s.close()
+    s = Store.open(tmp_path, NOW)
+    try:
+        assert [u.text for u in s.updates()][-2:] == ["die letzte", "danach"]
+    finally:
+        s.close()
+
+
+def test_a_fold_cut_short_loses_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A crash (here: a failure) between writing the log files and emptying the journal."""
+    from workflows.journal import LINES_KEPT, Journal
+
+    def broken(self: Journal) -> None:
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    s = Store.open(tmp_path, NOW)
+    try:
+        with monkeypatch.context() as patch:
+            patch.setattr(Journal, "clear", broken)
+            for n in range(LINES_KEPT + 5):
+                s.add_update(upd("AP3", f"Meldung {n}", message_id=n + 1), NOW)
+        assert len(journal_lines(tmp_path)) == LINES_KEPT + 5  # still all there
+        assert len(on_disk_log(tmp_path)) == LINES_KEPT + 5
+        s.add_update(upd("AP3", "danach", message_id=9999), NOW)  # folds now
+        assert (tmp_path / "log" / "journal.jsonl").read_bytes() == b""
+    finally:
+        s.close()
+    s = Store.open(tmp_path, NOW)
+    try:
+        assert len(s.updates()) == LINES_KEPT + 6
+        assert len({u.message_id for u in s.updates()}) == LINES_KEPT + 6
+    finally:
+        s.close()
+
+
+def test_a_torn_last_journal_line_was_never_confirmed_and_is_dropped(tmp_path: Path) -> None:
+    s = Store.open(tmp_path, NOW)
+    kept = s.add_update(upd("AP3", "bestätigt"), NOW)
+    s.close()
+    journal = tmp_path / "log" / "journal.jsonl"
+    whole = journal.read_bytes()
+    journal.write_bytes(whole + b'{"log-0001":{"2":{"type":"upd')  # a crash mid-write
+    s = Store.open(tmp_path, NOW)
+    try:
+        assert s.updates() == [kept]
+        assert journal.read_bytes() == whole, "the torn end is cut off"
+        later = s.add_update(upd("AP4", "danach"), NOW)
+    finally:
+        s.close()
+    s = Store.open(tmp_path, NOW)
+    try:
+        assert s.updates() == [kept, later]
+    finally:
+        s.close()
+
+
+def test_a_damaged_journal_line_stops_start_up_and_is_named(tmp_path: Path) -> None:
+    s = Store.open(tmp_path, NOW)
+    s.add_update(upd("AP3", "eins"), NOW)
+    s.add_update(upd("AP3", "zwei"), NOW)
+    s.close()
+    journal = tmp_path / "log" / "journal.jsonl"
+    first, second = journal.read_bytes().splitlines(keepends=True)
+    damaged = b"#" + first[1:] + second
+    journal.write_bytes(damaged)
+    with pytest.raises(StoreCorruptError) as info:
+        Store.open(tmp_path, NOW)
+    assert str(journal) in str(info.value)
+    assert "Zeile 1" in str(info.value)
+    assert journal.read_bytes() == damaged
 
 
 def test_a_chunk_that_does_not_parse_is_named(tmp_path: Path) -> None:
@@ -732,7 +847,7 @@ def test_old_log_files_are_read_only_when_a_record_in_them_changes(tmp_path: Pat
         held = s._storage.read() or {}
         assert sorted(name for name in held if name.startswith("log-")) == []
         first = s.updates()[0]
-        s.save_update(replace(first, text="geändert"), NOW)  # reads log/0001.json, rewrites it
+        s.save_update(replace(first, text="geändert"), NOW)  # reads log/0001.json
         assert sorted(name for name in held if name.startswith("log-")) == ["log-0001"]
         assert len(on_disk_updates(tmp_path)) == 3 * CHUNK  # nothing of the chunk was lost
         assert on_disk_updates(tmp_path)[0]["text"] == "geändert"

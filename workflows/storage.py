@@ -1,10 +1,12 @@
-"""Crash-safe file storage for TinyDB: atomic replace, a split log, daily backups, one process.
+"""Crash-safe file storage for TinyDB: a split log with a journal, daily backups, one process.
 
 TinyDB hands its storage the whole database on every write. Rewriting all of it
 would make each write cost grow with the history (about 0.5 s at 50k records),
 so this storage keeps the small tables in `apbot.json` and each chunk of the
-progress log ("log-0001", …) in a file of its own under `log/`, and rewrites only
-the files whose tables changed. Every file is replaced atomically.
+progress log ("log-0001", …) in a file of its own under `log/`. A change of the log
+is appended to `log/journal.jsonl` (one line, one fsync) and folded into the chunk
+files every few hundred writes; `apbot.json` and the chunk files are only ever
+replaced atomically.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from tinydb.storages import Storage
+
+from workflows.journal import LINES_KEPT, Changes, Journal, JournalDamaged, fsync_dir
 
 BACKUPS_KEPT = 14
 LOG_PREFIX = "log-"  # tables named so live in log/<number>.json
@@ -55,11 +59,7 @@ def _fsync_dir(directory: Path) -> None:
     """Make the rename durable. The new file is already in place, so a failure here is
     logged, not raised: reporting the write as failed would be untrue."""
     try:
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        fsync_dir(directory)
     except OSError as err:
         log.warning("could not fsync directory %s: %s", directory, err)
 
@@ -86,7 +86,9 @@ class AtomicJSONStorage(Storage):
     The parsed tables stay in memory (the directory lock guarantees that no other
     process writes), so a query does not re-read anything. A write compares each
     table with what was last written — TinyDB puts a new dict in place of every
-    table it changes — and replaces just those tables' files.
+    table it changes. Changed log tables are compared document by document with a
+    copy of what is on disk, and the changed documents go to the journal in one line;
+    other changed tables are written to `apbot.json`.
     """
 
     def __init__(self, path: Path, backup_dir: Path, read_only: bool = False) -> None:
@@ -100,6 +102,9 @@ class AtomicJSONStorage(Storage):
         self._written: dict[str, dict[str, Any]] = {}  # table → the dict last on disk
         self._batching = False
         self._pending: Tables | None = None
+        self.journal = Journal(self.log_dir / "journal.jsonl", writable=not read_only)
+        self._journaled: dict[str, dict[str, Any]] | None = None  # not yet in the chunk files
+        self._on_disk: dict[str, dict[str, dict[str, Any]]] = {}  # log table → copies of docs
 
     def file_of(self, table: str) -> Path:
         if table.startswith(LOG_PREFIX):
@@ -129,10 +134,41 @@ class AtomicJSONStorage(Storage):
     def _load(self) -> Tables:
         return _LazyTables(self, self._load_file(self.path))
 
+    def _replay(self) -> dict[str, dict[str, Any]]:
+        """The journal's changes, per table, oldest first folded into one (read once)."""
+        if self._journaled is None:
+            try:
+                entries = self.journal.read()
+            except JournalDamaged as err:
+                raise self._corrupt(self.journal.path, str(err)) from None
+            except OSError as err:
+                raise StoreError(f"Das Journal {self.journal.path} lässt sich nicht lesen "
+                                 f"({err.strerror or err}).") from None
+            journaled: dict[str, dict[str, Any]] = {}
+            for entry in entries:
+                for name, docs in entry.items():
+                    if not name.startswith(LOG_PREFIX):
+                        raise self._corrupt(self.journal.path, f"fremde Tabelle {name!r}")
+                    journaled.setdefault(name, {}).update(docs)
+            self._journaled = journaled
+        return self._journaled
+
+    def _log_table(self, name: str) -> dict[str, Any]:
+        """A log table as it is: its file ({} when there is none yet) and the journal."""
+        table: dict[str, Any] = self._load_file(self.file_of(name)).get(name, {})
+        for doc_id, doc in self._replay().get(name, {}).items():
+            if doc is None:
+                table.pop(doc_id, None)
+            else:
+                table[doc_id] = doc
+        return table
+
     def load_table(self, name: str) -> dict[str, Any]:
-        """A log table from its file ({} when there is none yet), remembered as written."""
-        table = self._load_file(self.file_of(name)).get(name, {})
+        """A log table for TinyDB to change, remembered as written."""
+        table = self._log_table(name)
         self._written[name] = table
+        # Flat documents (str, int, bool, None values): a shallow copy is a true copy.
+        self._on_disk[name] = {doc_id: dict(doc) for doc_id, doc in table.items()}
         return table
 
     def log_tables(self) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -142,12 +178,10 @@ class AtomicJSONStorage(Storage):
         again, so the whole history is never held twice (raw and as records)."""
         data = self.read()
         assert isinstance(data, _LazyTables)
-        for chunk in sorted(self.log_dir.glob("*.json")) if self.log_dir.is_dir() else []:
-            name = f"{LOG_PREFIX}{chunk.stem}"
-            if name in data:
-                yield name, data[name]
-            else:
-                yield name, self._load_file(chunk).get(name, {})
+        chunks = self.log_dir.glob("*.json") if self.log_dir.is_dir() else []
+        names = {f"{LOG_PREFIX}{chunk.stem}" for chunk in chunks} | set(self._replay())
+        for name in sorted(names):
+            yield name, data[name] if name in data else self._log_table(name)
 
     def _corrupt(self, path: Path, reason: str) -> StoreCorruptError:
         backup = newest_backup(self.backup_dir)
@@ -164,12 +198,15 @@ class AtomicJSONStorage(Storage):
             self._written = {}
             self._data = self._load()
             self._written.update(self._data)
+            self._replay()  # a damaged journal must stop start-up too, not a later read
         return self._data
 
     def forget(self) -> None:
         """Drop what is in memory; the next read shows what is on disk."""
         self._data = None
         self._written = {}
+        self._journaled = None
+        self._on_disk = {}
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
@@ -196,23 +233,23 @@ class AtomicJSONStorage(Storage):
         if self._batching:
             self._pending = data
             return
-        changed = {self.file_of(name) for name, table in data.items()
-                   if self._written.get(name) is not table}
-        # Log chunks first, the main file last: a crash in between leaves a record
-        # in the log whose post-log or meta entry is missing, never the reverse.
-        files = sorted(changed, key=lambda p: (p == self.path, str(p)))
-        path = self.path
+        changed = [name for name, table in data.items() if self._written.get(name) is not table]
+        log_changes: Changes = {}
+        for name in changed:
+            if name.startswith(LOG_PREFIX) and (docs := self._changed_docs(name, data[name])):
+                log_changes[name] = docs
+        main_changed = any(not name.startswith(LOG_PREFIX) for name in changed)
+        path = self.journal.path
         try:
             self._backup_once_a_day()
-            for path in files:
-                tables = {name: table for name, table in data.items()
-                          if self.file_of(name) == path}
-                payload = json.dumps(tables, ensure_ascii=False,
-                                     separators=(",", ":")).encode("utf-8")
-                path.parent.mkdir(exist_ok=True)
-                atomic_write(path, payload)
-                for name, table in tables.items():
-                    self._written[name] = table
+            # The log first, the main file last: a crash in between leaves a record in
+            # the log whose post-log or meta entry is missing, never the reverse.
+            if log_changes:
+                self.journal.append(log_changes)
+            if main_changed:
+                path = self.path
+                atomic_write(path, _dumps({name: table for name, table in data.items()
+                                           if not name.startswith(LOG_PREFIX)}))
         except OSError as err:
             # TinyDB has already changed the in-memory tables: forget them so the
             # next read shows what is really on disk.
@@ -221,11 +258,47 @@ class AtomicJSONStorage(Storage):
                 f"Speichern in {path} fehlgeschlagen ({err.strerror or err}); "
                 f"die Datenbank ist unverändert."
             ) from err
+        for name in changed:
+            self._written[name] = data[name]
+        for name, docs in log_changes.items():
+            on_disk, journaled = self._on_disk[name], self._replay().setdefault(name, {})
+            for doc_id, doc in docs.items():
+                journaled[doc_id] = doc
+                if doc is None:
+                    on_disk.pop(doc_id, None)
+                else:
+                    on_disk[doc_id] = dict(doc)
         self._data = data
+        if self.journal.lines >= LINES_KEPT:
+            self._compact(data)
+
+    def _changed_docs(self, name: str, table: dict[str, Any]) -> dict[str, Any]:
+        """The documents of a log table that differ from disk (None: removed)."""
+        on_disk = self._on_disk.setdefault(name, {})
+        docs: dict[str, Any] = {doc_id: doc for doc_id, doc in table.items()
+                                if on_disk.get(doc_id) != doc}
+        docs.update(dict.fromkeys(on_disk.keys() - table.keys()))
+        return docs
+
+    def _compact(self, data: Tables) -> None:
+        """Write each log table named in the journal to its file, then empty the journal.
+
+        A crash in between leaves the journal full: read again, it changes nothing. A
+        failure (disk full) leaves the journal as it is, and everything in it is safe.
+        """
+        try:
+            for name in sorted(self._replay()):
+                atomic_write(self.file_of(name), _dumps({name: data[name]}))
+            self.journal.clear()
+        except OSError as err:
+            log.warning("could not fold the journal into the log files (%s); it keeps "
+                        "growing until that works", err.strerror or err)
+            return
+        self._journaled = {}
 
     def _files(self) -> list[Path]:
         chunks = sorted(self.log_dir.glob("*.json")) if self.log_dir.is_dir() else []
-        return [p for p in [self.path, *chunks] if p.exists()]
+        return [p for p in [self.path, *chunks, self.journal.path] if p.exists()]
 
     def _backup_once_a_day(self) -> None:
         """Copy every file to backups/apbot-<day>/ before the day's first write."""
@@ -253,7 +326,12 @@ class AtomicJSONStorage(Storage):
         self._backed_up_on = day
 
     def close(self) -> None:
+        self.journal.close()
         self.forget()
+
+
+def _dumps(tables: Tables) -> bytes:
+    return json.dumps(tables, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 class _LazyTables(dict[str, dict[str, Any]]):
