@@ -9,6 +9,7 @@ sentence as its name.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -176,24 +177,30 @@ def written_date(text: str, today: date) -> date | None:
     return None
 
 
-def _said(pattern: str, sentence: str) -> bool:
+def _said(verbs: str, sentence: str) -> bool:
     return any(not _negated(sentence, m.start(), m.end())
-               for m in re.finditer(rf"\b(?:{pattern})\b", sentence))
+               for m in _word_pattern(verbs).finditer(sentence))
 
 
-def _title_parts(title: str) -> tuple[list[tuple[str, ...]], str]:
-    """(name words with synonyms, the verbs that say it happened) of a milestone title."""
+@functools.lru_cache(maxsize=64)
+def _word_pattern(alternatives: str) -> re.Pattern[str]:
+    return re.compile(rf"\b(?:{alternatives})\b")
+
+
+@functools.lru_cache(maxsize=256)
+def _title_parts(title: str) -> tuple[tuple[re.Pattern[str], ...], str]:
+    """(one pattern per name word, its synonyms included; the verbs that say it happened)
+    of a milestone title. Cached: the plan's titles are few, and every message asks."""
     words = [w for w in re.findall(r"\w+", norm(title)) if w not in TITLE_NOISE]
     verbs = [VERB_FAMILIES[w] for w in words if w in VERB_FAMILIES]
-    names: list[tuple[str, ...]] = [SYNONYMS.get(w, (w,)) for w in words
-                                    if w not in VERB_FAMILIES]
+    names = tuple(re.compile("|".join(rf"\b{re.escape(v)}" for v in SYNONYMS.get(w, (w,))))
+                  for w in words if w not in VERB_FAMILIES)
     return names, "|".join(verbs) or DONE_VERBS
 
 
 def _names(sentence: str, m: Milestone) -> bool:
     names, verbs = _title_parts(m.title)
-    return (all(any(re.search(rf"\b{re.escape(v)}", sentence) for v in alts) for alts in names)
-            and _said(verbs, sentence))
+    return all(name.search(sentence) for name in names) and _said(verbs, sentence)
 
 
 def milestones_in(text: str, plan: Plan,
