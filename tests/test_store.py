@@ -758,6 +758,24 @@ def test_the_journal_is_folded_into_the_log_files(tmp_path: Path) -> None:
         s.close()
 
 
+def test_a_large_transaction_is_folded_at_once(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import workflows.journal
+
+    monkeypatch.setattr(workflows.journal, "BYTES_KEPT", 4000)
+    s = Store.open(tmp_path, NOW)
+    try:
+        s.add_update(upd("AP3", "klein"), NOW)
+        assert len(journal_lines(tmp_path)) == 1
+        with s.transaction():
+            for n in range(30):
+                s.add_update(upd("AP4", f"Meldung {n}", message_id=n + 10), NOW)
+        assert (tmp_path / "log" / "journal.jsonl").read_bytes() == b""
+        assert len(on_disk_log(tmp_path)) == 31
+    finally:
+        s.close()
+
+
 def test_a_fold_cut_short_loses_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A crash (here: a failure) between writing the log files and emptying the journal."""
     from workflows.journal import LINES_KEPT, Journal

@@ -3,7 +3,8 @@
 Rewriting a log file of up to 100 records for every report costs encoding it, a
 temporary file, two fsyncs and a rename; appending one line costs one fsync. The
 journal holds what changed since the log files were last written in full; every
-`LINES_KEPT` lines the storage folds it into them and empties it (compaction).
+`LINES_KEPT` lines (or `BYTES_KEPT` bytes, after a large transaction) the storage folds
+it into them and empties it (compaction).
 
 A line is one write: a JSON object mapping table name → document id → document,
 or null for a document removed. Only whole lines count. The last line may be torn
@@ -23,7 +24,8 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 Changes = dict[str, dict[str, Any]]  # table → document id → document (None: removed)
-LINES_KEPT = 200  # compaction after this many lines: about 2 % of the writes
+LINES_KEPT = 200  # compaction after this many lines: one write in 200 pays for it
+BYTES_KEPT = 1 << 20  # or this many bytes, so that start-up never parses much journal
 
 
 class JournalDamaged(Exception):
@@ -91,6 +93,11 @@ class Journal:
         os.ftruncate(fd, 0)
         os.fsync(fd)
         self.lines = self._size = 0
+
+    @property
+    def full(self) -> bool:
+        """Time to fold the journal into the log files."""
+        return self.lines >= LINES_KEPT or self._size >= BYTES_KEPT
 
     def close(self) -> None:
         if self._fd is not None:

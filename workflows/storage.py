@@ -25,7 +25,7 @@ from typing import Any
 
 from tinydb.storages import Storage
 
-from workflows.journal import LINES_KEPT, Changes, Journal, JournalDamaged, fsync_dir
+from workflows.journal import Changes, Journal, JournalDamaged, fsync_dir
 
 BACKUPS_KEPT = 14
 LOG_PREFIX = "log-"  # tables named so live in log/<number>.json
@@ -269,7 +269,7 @@ class AtomicJSONStorage(Storage):
                 else:
                     on_disk[doc_id] = dict(doc)
         self._data = data
-        if self.journal.lines >= LINES_KEPT:
+        if self.journal.full:
             self._compact(data)
 
     def _changed_docs(self, name: str, table: dict[str, Any]) -> dict[str, Any]:
