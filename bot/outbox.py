@@ -45,6 +45,8 @@ class Outbox:
         the ones after it go to the background and are retried there. A rejection (400)
         is raised: the message itself is wrong, and retrying cannot help.
         """
+        if not attempts:
+            return
         if chat_id in self._last or not self.limits.ready(chat_id, len(attempts)):
             self.later(chat_id, [self._retrying(a) for a in attempts])
             return

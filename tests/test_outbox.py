@@ -133,6 +133,12 @@ async def test_a_reply_that_may_go_is_sent_from_the_handler_itself(outbox: Outbo
     assert outbox.waiting == 0, "no background task for the common case"
 
 
+async def test_nothing_to_send_starts_nothing(outbox: Outbox, limits: FakeLimits) -> None:
+    limits.open = False
+    await outbox.send(TEAM, [])
+    assert outbox.waiting == 0
+
+
 async def test_a_reply_that_would_wait_goes_to_the_background(
     outbox: Outbox, limits: FakeLimits,
 ) -> None:
