@@ -43,7 +43,7 @@ from tests.fake_bot_api import FakeBotAPI
 
 BENCHMARKS = ("latency", "growth", "startup")
 SEND_INTERVAL = 0.04  # at most 25 messages a second: below the bot's 30/s rate limiter
-GROUP_LIMIT = 20  # python-telegram-bot's AIORateLimiter: 20 messages per minute per group
+GROUP_LIMIT = 20  # apbot's TelegramLimits: 20 messages per minute per group
 REPLY_TIMEOUT = 120.0
 START_TIMEOUT = 60.0
 

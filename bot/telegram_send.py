@@ -1,4 +1,5 @@
-"""Sending to Telegram: retries with backoff, files with fallbacks, the posts' publisher."""
+"""Sending to Telegram: retries with backoff, files with fallbacks, the posts' publisher,
+and Telegram's limits on how fast a bot may send."""
 
 from __future__ import annotations
 
@@ -103,9 +104,9 @@ class TelegramPublisher:
 class SlidingWindow:
     """At most `max_rate` entries in any `period` seconds; first come, first served.
 
-    A strict window, not a leaky bucket: aiolimiter's bucket lets a full bucket of 20
-    through and keeps dripping, so a burst can put about 40 messages into a group's
-    minute; Telegram allows 20.
+    A strict window, not a leaky bucket: a leaky bucket (python-telegram-bot's
+    AIORateLimiter) lets a full bucket of 20 through and keeps dripping, so a burst can
+    put about 40 messages into a group's minute; Telegram allows 20.
     """
 
     def __init__(self, max_rate: int, period: float) -> None:
