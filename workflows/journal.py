@@ -15,6 +15,7 @@ and is dropped; any other line that does not parse means the file is damaged.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import os
@@ -76,6 +77,8 @@ class Journal:
             view, offset = memoryview(line), self._size
             while view:
                 written = os.pwrite(fd, view, offset)
+                if written == 0:  # no progress: treat it as the full disk it must be
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
                 view, offset = view[written:], offset + written
             if os.fstat(fd).st_size > offset:
                 os.ftruncate(fd, offset)
