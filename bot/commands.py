@@ -8,6 +8,7 @@ from bot import agenda, files, posts, reports
 from bot.format import esc
 from bot.messages import Command, Commands, Context, Incoming, local_today
 from bot.views import plan_view, status_view
+from workflows.progress import latest_progress
 from workflows.queries import ap_status, find_work_package, plan_overview
 
 
@@ -81,8 +82,8 @@ def status(ctx: Context, msg: Incoming, args: str, now: datetime) -> str:
         return (f"Zu „{esc(args)}“ finde ich kein Arbeitspaket. Versuchen Sie /status AP3 "
                 f"oder ein Wort aus dem Titel; /plan zeigt alle.")
     today = local_today(ctx, now)
-    st = ap_status(ctx.plan, lookup.found, ctx.store.updates(lookup.found.id),
-                   ctx.store.marks(), today)
+    progress = latest_progress(ctx.store.updates_newest_first(lookup.found.id))
+    st = ap_status(ctx.plan, lookup.found, progress, ctx.store.marks(), today)
     return status_view(st, today)
 
 

@@ -12,6 +12,7 @@ from bot.views import milestone_line, status_view
 from workflows.agenda import all_milestones, running_in
 from workflows.periods import Period, parse_period
 from workflows.plan import WorkPackage
+from workflows.progress import latest_progress
 from workflows.queries import ap_status, find_work_package, norm
 
 EXAMPLES = ("„Wann ist die nächste BiKo?“", "„Was ist dieses Quartal fällig?“",
@@ -127,7 +128,8 @@ def answer(ctx: Context, msg: Incoming, now: datetime) -> str | None:
     if "meilenstein" in folded:
         return _open_milestones(ctx, period if period and period.kind != "day" else None, now)
     if wp is not None:
-        st = ap_status(ctx.plan, wp, ctx.store.updates(wp.id), ctx.store.marks(), today)
+        progress = latest_progress(ctx.store.updates_newest_first(wp.id))
+        st = ap_status(ctx.plan, wp, progress, ctx.store.marks(), today)
         return status_view(st, today)
     if re.search(r"\btermin|sitzung|treffen|jour fixe|steurungsgruppe", folded) and (
             period is None):

@@ -426,10 +426,10 @@ async def test_handler_exception_apologises_and_the_bot_keeps_working(
     app: Application, fake: FakeRequest, monkeypatch: pytest.MonkeyPatch,  # type: ignore[type-arg]
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    def broken(self: Store, ap: str | None = None) -> list[Any]:
+    def broken(self: Store) -> list[Any]:
         raise RuntimeError("store exploded")
 
-    monkeypatch.setattr(Store, "updates", broken)
+    monkeypatch.setattr(Store, "marks", broken)
     with caplog.at_level(logging.ERROR, logger="bot.telegram_app"):
         await say(app, "/status AP3")
     [apology] = fake.sent()
@@ -450,10 +450,10 @@ async def test_apology_that_cannot_be_sent_is_logged(
     app: Application, fake: FakeRequest, monkeypatch: pytest.MonkeyPatch,  # type: ignore[type-arg]
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    def broken(self: Store, ap: str | None = None) -> list[Any]:
+    def broken(self: Store) -> list[Any]:
         raise RuntimeError("store exploded")
 
-    monkeypatch.setattr(Store, "updates", broken)
+    monkeypatch.setattr(Store, "marks", broken)
     fake.failures["sendMessage"] = (403, "Forbidden: bot was kicked from the supergroup chat")
     with caplog.at_level(logging.WARNING, logger="bot.telegram_app"):
         await say(app, "/status AP3")

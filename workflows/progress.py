@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -61,21 +60,45 @@ class APProgress:
 def ap_progress(updates: Iterable[Update], recent: int = 5) -> APProgress:
     """Fold an AP's updates (any order) into its current state, progress and latest reports.
 
-    One pass, no full sort: an AP can have thousands of reports and /status must stay fast.
     Telegram dates messages to the second, so the store's id orders reports of one second.
     """
-    keyed = [((u.at.timestamp(), u.id or 0), u) for u in updates if not u.withdrawn]
-    if not keyed:
+    keyed = [(order_key(u), u) for u in updates if not u.withdrawn]
+    keyed.sort(key=_first, reverse=True)
+    return latest_progress((u for _, u in keyed), recent)
+
+
+def latest_progress(newest_first: Iterable[Update], recent: int = 5) -> APProgress:
+    """The same fold over updates already ordered newest first (see `order_key`).
+
+    It stops as soon as the state, the percentage and the latest reports are known, so
+    an AP with thousands of reports costs about as much as one with ten.
+    """
+    newest: list[Update] = []
+    stated: Update | None = None
+    measured: Update | None = None
+    done_before_percent = False  # "abgeschlossen" newer than any percentage: 100 %
+    for u in newest_first:
+        if u.withdrawn:
+            continue
+        if len(newest) < recent:
+            newest.append(u)
+        if measured is None and u.percent is not None:
+            measured = u
+        if stated is None and u.state:
+            stated = u
+            done_before_percent = u.state == "abgeschlossen" and measured is None
+        if stated is not None and measured is not None and len(newest) == recent:
+            break
+    if not newest:
         return APProgress(None, None, None, ())
-    stated = max(((k, u) for k, u in keyed if u.state), key=_first, default=None)
-    measured = max(((k, u) for k, u in keyed if u.percent is not None), key=_first,
-                   default=None)
-    newest = [u for _, u in heapq.nlargest(recent, keyed, key=_first)]
-    state = stated[1].state if stated else None
-    percent = measured[1].percent if measured else None
-    if stated and state == "abgeschlossen" and (measured is None or measured[0] < stated[0]):
-        percent = 100  # "abgeschlossen" after "60 %" means done
-    return APProgress(state, percent, max(keyed, key=_first)[1].at, tuple(newest))
+    state = stated.state if stated else None
+    percent = 100 if done_before_percent else (measured.percent if measured else None)
+    return APProgress(state, percent, newest[0].at, tuple(newest))
+
+
+def order_key(u: Update) -> tuple[float, int]:
+    """Newer reports sort later: by when they were written, then by store id."""
+    return (u.at.timestamp(), u.id or 0)
 
 
 def _first(pair: tuple[tuple[float, int], Update]) -> tuple[float, int]:

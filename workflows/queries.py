@@ -49,7 +49,7 @@ def milestone_status(m: Milestone, reached: Mapping[str, date], today: date) -> 
     return MilestoneStatus(m, reached.get(m.id), (m.due - today).days)
 
 
-def ap_status(plan: Plan, wp: WorkPackage, updates: Iterable[Update],
+def ap_status(plan: Plan, wp: WorkPackage, progress: APProgress,
               marks: Iterable[MilestoneMark], today: date) -> APStatus:
     """Where one AP stands on `today`: plan phase, reported progress, milestones."""
     if today < wp.start.first_day:
@@ -60,8 +60,7 @@ def ap_status(plan: Plan, wp: WorkPackage, updates: Iterable[Update],
         phase = "läuft"
     reached = reached_milestones(marks)
     return APStatus(
-        wp, phase, span_position(wp.start, wp.end, today),
-        ap_progress(u for u in updates if u.ap == wp.id),
+        wp, phase, span_position(wp.start, wp.end, today), progress,
         tuple(milestone_status(m, reached, today) for m in plan.milestones_of(wp.id)),
     )
 
@@ -69,8 +68,12 @@ def ap_status(plan: Plan, wp: WorkPackage, updates: Iterable[Update],
 def plan_overview(plan: Plan, updates: Iterable[Update], marks: Iterable[MilestoneMark],
                   today: date) -> list[APStatus]:
     """The status of every AP, in plan order."""
-    updates, marks = list(updates), list(marks)
-    return [ap_status(plan, wp, updates, marks, today) for wp in plan.work_packages]
+    by_ap: dict[str, list[Update]] = {}
+    for u in updates:
+        by_ap.setdefault(u.ap, []).append(u)
+    marks = list(marks)
+    return [ap_status(plan, wp, ap_progress(by_ap.get(wp.id, [])), marks, today)
+            for wp in plan.work_packages]
 
 
 # -- finding an AP from what people type ---------------------------------------

@@ -9,6 +9,7 @@ built from at start-up and after a failed write.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import functools
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ from typing import Any
 from tinydb import Query, TinyDB
 from tinydb.table import Document, Table
 
-from workflows.progress import Author, MilestoneMark, Update
+from workflows.progress import Author, MilestoneMark, Update, order_key
 from workflows.storage import (
     LOG_PREFIX,
     AtomicJSONStorage,
@@ -96,6 +97,7 @@ class Store:
         self._by_ap: dict[str, list[int]] = {}
         self._by_message: dict[tuple[int, int], list[int]] = {}
         self._mark_ids: list[int] = []
+        self._newest_first: dict[str, list[tuple[float, int]]] = {}  # per AP, built on demand
         self._last_id = 0
         self._reindex()
 
@@ -107,18 +109,31 @@ class Store:
                          for doc_id, doc in table.items())
         _author.cache_clear()
         self._records, self._by_ap, self._by_message, self._mark_ids = {}, {}, {}, []
+        self._newest_first = {}
         self._last_id = 0
         for record_id, record in records:
             self._index(record_id, record)
 
     def _index(self, record_id: int, record: Record) -> None:
-        new = record_id not in self._records
+        old = self._records.get(record_id)
         self._records[record_id] = record
         self._last_id = max(self._last_id, record_id)
-        if not new:
+        if old is not None:
+            if isinstance(old, Update) and isinstance(record, Update) and (
+                    old.ap, old.at) != (record.ap, record.at):
+                if old.ap != record.ap:
+                    self._by_ap[old.ap].remove(record_id)
+                    bisect.insort(self._by_ap.setdefault(record.ap, []), record_id)
+                self._newest_first.pop(old.ap, None)  # rebuilt when next asked for
+                self._newest_first.pop(record.ap, None)
             return
         if isinstance(record, Update):
             self._by_ap.setdefault(record.ap, []).append(record_id)
+            order = self._newest_first.get(record.ap)
+            if order is not None:
+                # Kept newest first (descending keys): insort on the negated key.
+                key = order_key(record)
+                bisect.insort(order, (-key[0], -key[1]))
         else:
             self._mark_ids.append(record_id)
         if record.message_id is not None:
@@ -238,6 +253,23 @@ class Store:
         if ap is not None:
             return [r for i in self._by_ap.get(ap, ()) if isinstance(r := self._records[i], Update)]
         return [r for r in self._records.values() if isinstance(r, Update)]
+
+    def updates_newest_first(self, ap: str) -> Iterator[Update]:
+        """An AP's updates (withdrawn ones too), newest first by `order_key`.
+
+        The order is built the first time an AP is asked for and kept up to date after,
+        so `latest_progress` can stop after the few newest reports.
+        """
+        order = self._newest_first.get(ap)
+        if order is None:
+            updates = [r for i in self._by_ap.get(ap, ())
+                       if isinstance(r := self._records[i], Update)]
+            order = sorted((-at, -record_id) for at, record_id in map(order_key, updates))
+            self._newest_first[ap] = order
+        for _, negated_id in order:
+            record = self._records[-negated_id]
+            if isinstance(record, Update):
+                yield record
 
     def updates_of_message(self, chat_id: int, message_id: int) -> list[Update]:
         return [r for i in self._by_message.get((chat_id, message_id), ())
