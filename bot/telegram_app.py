@@ -29,9 +29,15 @@ from telegram.ext import (
 from bot.access import team_chat
 from bot.core import SORRY, Core
 from bot.messages import ButtonPress, Incoming, Reply
-from bot.outbox import Outbox
+from bot.outbox import Attempt, Outbox
 from bot.posts import compose
-from bot.telegram_send import TelegramLimits, TelegramPublisher, send_file, send_text
+from bot.telegram_send import (
+    TelegramLimits,
+    TelegramPublisher,
+    send_file,
+    send_text,
+    with_retry,
+)
 from workflows.schedule import PostRunner, PostScheduler
 
 log = logging.getLogger(__name__)
@@ -89,10 +95,13 @@ async def send_replies(outbox: Outbox, message: Message, replies: list[Reply]) -
         outbox.later(chat_id, [partial(deliver, bot, chat_id, reply, quote)
                                for reply in replies])
         return
-    await outbox.send(chat_id, [
-        partial(bot.send_message, chat_id, reply.text, parse_mode=ParseMode.HTML,
-                reply_markup=markup(reply), reply_parameters=quote)
-        for reply in replies])
+    await outbox.send(chat_id, [text_attempt(bot, chat_id, reply, quote) for reply in replies])
+
+
+def text_attempt(bot: Bot, chat_id: int, reply: Reply, quote: ReplyParameters | None) -> Attempt:
+    """One try at sending a text reply, with its button if it has one."""
+    return partial(bot.send_message, chat_id, reply.text, parse_mode=ParseMode.HTML,
+                   reply_markup=markup(reply), reply_parameters=quote)
 
 
 async def deliver(bot: Bot, chat_id: int, reply: Reply, quote: ReplyParameters | None) -> None:
@@ -100,8 +109,7 @@ async def deliver(bot: Bot, chat_id: int, reply: Reply, quote: ReplyParameters |
     if reply.attachment is not None:
         await send_file(bot, chat_id, reply.attachment)
     else:
-        await send_text(bot, chat_id, reply.text, reply_markup=markup(reply),
-                        reply_parameters=quote)
+        await with_retry(text_attempt(bot, chat_id, reply, quote))
 
 
 async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
