@@ -1,10 +1,11 @@
 """The one Store in front of TinyDB: the progress log, the post log, chats, the schema version.
 
 The progress log (updates and milestone marks, one id sequence) is split into
-TinyDB tables of CHUNK records each, stored one file per chunk, so recording costs
-the same with 50 records or 50,000. The Store keeps the records as dataclasses in
-memory with indexes by AP and by message; TinyDB and the files are the truth it is
-built from at start-up and after a failed write.
+TinyDB tables of CHUNK records each, stored one file per chunk; a write appends just
+the changed records to the storage's journal, so recording costs the same with 50
+records or 50,000. The Store keeps the records as dataclasses in memory with indexes
+by AP, by message and (built on demand) newest first per AP; TinyDB and the files are
+the truth it is built from at start-up and after a failed write.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from workflows.storage import (
 
 SCHEMA_VERSION = 1
 DB_NAME = "apbot.json"
-CHUNK = 100  # records per log file: the most one write has to serialise
+CHUNK = 100  # records per log file: the most a fold of the journal rewrites per table
 Record = Update | MilestoneMark
 
 
