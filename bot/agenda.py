@@ -21,6 +21,7 @@ from workflows.agenda import (
 )
 from workflows.periods import Period, parse_quarter_arg, quarter_period
 from workflows.plan import WorkPackage
+from workflows.quarters import YEARS, YearOutOfRange
 from workflows.queries import MilestoneStatus
 
 MEETINGS_LISTED = 6  # more occurrences of one meeting are summed up in one line
@@ -72,9 +73,20 @@ def period_text(view: PeriodView) -> str:
     return "\n".join(lines)
 
 
+def year_out_of_range(ctx: Context, year: int) -> str:
+    """The answer to a question or command about a year apbot does not work with."""
+    prog = ctx.plan.programme
+    return (f"Das Jahr {year} liegt außerhalb des Programms ({prog.start} – {prog.end}). "
+            f"Ich beantworte Fragen zu den Jahren {YEARS[0]} bis {YEARS[-1]}, zum Beispiel "
+            f"/quartal {prog.end} oder „Was ist im {prog.end} fällig?“")
+
+
 def quarter_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> str:
     today = local_today(ctx, now)
-    q = parse_quarter_arg(args, today)
+    try:
+        q = parse_quarter_arg(args, today)
+    except YearOutOfRange as err:
+        return year_out_of_range(ctx, err.year)
     if q is None:
         return (f"„{esc(args)}“ verstehe ich nicht als Quartal. Beispiele: /quartal, "
                 f"/quartal Q1 2027, /quartal 1/2027, /quartal nächstes, /quartal letztes")

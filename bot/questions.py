@@ -5,14 +5,15 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from bot.agenda import answer_period, meetings_command, overdue_text
+from bot.agenda import answer_period, meetings_command, overdue_text, year_out_of_range
 from bot.format import day, esc, short_day, until
 from bot.messages import Context, Incoming, local_today
 from bot.views import milestone_line, status_view
 from workflows.agenda import all_milestones, running_in
-from workflows.periods import Period, parse_period
+from workflows.periods import Period, read_period
 from workflows.plan import WorkPackage
 from workflows.progress import latest_progress
+from workflows.quarters import YearOutOfRange
 from workflows.queries import ap_status, find_work_package, norm
 
 EXAMPLES = ("„Wann ist die nächste BiKo?“", "„Was ist dieses Quartal fällig?“",
@@ -114,7 +115,10 @@ def answer(ctx: Context, msg: Incoming, now: datetime) -> str | None:
     if not folded:
         return None
     today = local_today(ctx, now)
-    period = parse_period(text, today)
+    try:
+        period = read_period(text, today)
+    except YearOutOfRange as err:  # "Was ist im Dezember 9999 fällig?"
+        return year_out_of_range(ctx, err.year)
     wp = work_package_in(ctx, folded)
     if isinstance(wp, int):
         return f"AP {wp} gibt es nicht – der Plan hat {ctx.plan.ap_range}."

@@ -7,8 +7,15 @@ from datetime import date
 
 import pytest
 
-from workflows.periods import Period, parse_period, parse_quarter_arg
-from workflows.quarters import Quarter
+from workflows.periods import (
+    Period,
+    month_period,
+    parse_period,
+    parse_quarter_arg,
+    read_period,
+    week_period,
+)
+from workflows.quarters import Quarter, YearOutOfRange
 
 THU = date(2026, 11, 26)  # a Thursday in Q4 2026
 YEAR_END = date(2026, 12, 28)  # a Monday; this week runs into 2027
@@ -339,3 +346,71 @@ def test_quarter_arguments(text: str, today: date, quarter: Quarter) -> None:
 ])
 def test_quarter_arguments_that_name_no_quarter(text: str) -> None:
     assert parse_quarter_arg(text, THU) is None
+
+
+# -- years apbot does not work with ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "year"), [
+    ("Q4 9999", 9999),
+    ("Was ist im Q4 9999 fällig?", 9999),
+    ("Q1 0000", 0),
+    ("Q1 99999", 99999),  # the whole number, not "Q1" of this year
+    ("9999-Q4", 9999),
+    ("4/9999", 9999),
+    ("4. Quartal 9999", 9999),
+    ("Dezember 9999", 9999),
+    ("Was ist im Dezember 9999 fällig?", 9999),
+    ("Juni 99999", 99999),
+    ("Januar 0001", 1),  # four digits are the year as written, not 2001
+    ("31.12.9999", 9999),
+    ("Was läuft am 01.01.0001?", 1),
+    ("1.1.12345", 12345),
+    ("15. März 2101", 2101),
+    ("Q1 1999", 1999),
+])
+def test_years_outside_the_range_are_refused_not_computed(text: str, year: int) -> None:
+    assert parse_period(text, THU) is None
+    with pytest.raises(YearOutOfRange) as info:
+        read_period(text, THU)
+    assert info.value.year == year
+
+
+@pytest.mark.parametrize(("text", "start"), [
+    ("1.1.27", D(2027, 1, 1)),  # two digits still mean 20xx
+    ("1.1.00", D(2000, 1, 1)),
+    ("31.12.2100", D(2100, 12, 31)),
+    ("Q1 2000", D(2000, 1, 1)),
+])
+def test_the_ends_of_the_range_and_two_digit_years(text: str, start: date) -> None:
+    assert span(text, THU)[0] == start
+
+
+@pytest.mark.parametrize(("text", "year"), [
+    ("Q4 9999", 9999), ("Q1 0000", 0), ("9999-Q4", 9999), ("4/9999", 9999), ("Q1 99999", 99999),
+    ("4. Quartal 1999", 1999),
+])
+def test_quarter_arguments_of_years_outside_the_range(text: str, year: int) -> None:
+    with pytest.raises(YearOutOfRange) as info:
+        parse_quarter_arg(text, THU)
+    assert info.value.year == year
+
+
+def test_periods_at_the_end_of_the_calendar_do_not_overflow() -> None:
+    assert month_period(9999, 12) == Period(D(9999, 12, 1), D(9999, 12, 31), "Dezember 9999",
+                                            "month")
+    assert week_period(D(9999, 12, 31), "x") == Period(D(9999, 12, 27), D(9999, 12, 31), "x",
+                                                       "week")
+    assert week_period(D(1, 1, 3), "x").start == D(1, 1, 1)
+
+
+@pytest.mark.parametrize("text", ["nächster Monat", "nächstes Quartal", "nächste Woche",
+                                  "übermorgen", "nächstes Jahr", "Montag"])
+def test_relative_phrases_on_the_last_day_of_the_calendar(text: str) -> None:
+    # Today is real, so this cannot happen; should it, the answer is "no period", not a crash.
+    assert parse_period(text, date.max) is None
+
+
+def test_relative_phrases_on_the_last_day_that_still_exist() -> None:
+    assert span("heute", date.max) == (date.max, date.max, "day")
+    assert span("dieser Monat", date.max) == (D(9999, 12, 1), date.max, "month")

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from workflows.quarters import Quarter, quarters_between, span_position
+from workflows.quarters import YEARS, Quarter, YearOutOfRange, quarters_between, span_position
 
 # -- parsing -------------------------------------------------------------------
 
@@ -85,6 +85,38 @@ def test_parse_error_quotes_the_input() -> None:
 def test_constructor_rejects_quarter_numbers_outside_1_to_4(number: int) -> None:
     with pytest.raises(ValueError):
         Quarter(2026, number)
+
+
+@pytest.mark.parametrize(("text", "year"), [
+    ("Q4 9999", 9999), ("Q1 0000", 0), ("0000-Q1", 0), ("4/9999", 9999),
+    ("1. Quartal 1999", 1999), ("Q1 2101", 2101),
+])
+def test_parse_refuses_years_apbot_does_not_work_with(text: str, year: int) -> None:
+    with pytest.raises(YearOutOfRange) as info:
+        Quarter.parse(text)
+    assert info.value.year == year
+    assert isinstance(info.value, ValueError)  # callers that catch ValueError still do
+
+
+def test_parse_accepts_the_first_and_last_year() -> None:
+    assert Quarter.parse(f"Q1 {YEARS[0]}") == Quarter(2000, 1)
+    assert Quarter.parse(f"Q4 {YEARS[-1]}") == Quarter(2100, 4)
+
+
+@pytest.mark.parametrize("year", [0, -1, 10000, 99999])
+def test_constructor_rejects_years_no_date_can_hold(year: int) -> None:
+    with pytest.raises(YearOutOfRange):
+        Quarter(year, 1)
+
+
+def test_the_ends_of_the_calendar_have_days_and_no_neighbour_beyond() -> None:
+    assert Quarter(9999, 4).last_day == date(9999, 12, 31)  # not via Q1 10000
+    assert Quarter(1, 1).first_day == date(1, 1, 1)
+    assert Quarter(9999, 3) + 1 == Quarter(9999, 4)
+    with pytest.raises(ValueError):
+        Quarter(9999, 4) + 1
+    with pytest.raises(ValueError):
+        Quarter(1, 1) - 1
 
 
 # -- day bounds ----------------------------------------------------------------

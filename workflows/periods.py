@@ -1,19 +1,22 @@
 """Periods named in German: "Q1 2027", "Juni 2026", "15.03.2027", "nächstes Quartal", "2027".
 
 Dates go through python-dateutil with a German `parserinfo` and always an explicit
-`default`, so a missing day or month never silently comes from today.
+`default`, so a missing day or month never silently comes from today. A phrase naming a
+year outside `YEARS` ("Dezember 9999", "Q1 0000") is refused rather than computed with.
 """
 
 from __future__ import annotations
 
+import calendar
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from dateutil import parser as dateparser
 from dateutil.relativedelta import relativedelta
 
-from workflows.quarters import Quarter
+from workflows.quarters import Quarter, YearOutOfRange, usable_year
 
 MONTH_NAMES = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August",
                "September", "Oktober", "November", "Dezember")
@@ -62,7 +65,7 @@ def day_period(d: date, label: str | None = None) -> Period:
 
 def month_period(year: int, month: int, label: str | None = None) -> Period:
     first = date(year, month, 1)
-    last = first + relativedelta(months=1) - timedelta(days=1)
+    last = first.replace(day=calendar.monthrange(year, month)[1])  # December 9999 has an end
     return Period(first, last, label or f"{MONTH_NAMES[month - 1]} {year}", "month")
 
 
@@ -76,53 +79,64 @@ def year_period(year: int) -> Period:
 
 def week_period(d: date, label: str) -> Period:
     monday = d - timedelta(days=d.weekday())
-    return Period(monday, monday + timedelta(days=6), label, "week")
+    return Period(monday, monday + timedelta(days=min(6, (date.max - monday).days)), label,
+                  "week")
 
 
 _THIS = r"(?:dies(?:e[nmrs]?)?|aktuelle[nmrs]?|laufende[nmrs]?)"
 _NEXT = r"(?:n[äa]e?chste[nmrs]?|kommende[nmrs]?)"
 _LAST = r"(?:letzte[nmrs]?|vorige[nmrs]?|vergangene[nmrs]?)"
+# Years are read with all their digits ("Q1 99999" is the year 99999, not "Q1" and noise),
+# so that a year apbot does not work with is refused rather than misread.
 _QUARTER_WORDS = re.compile(
-    r"\b(\d{4})\s*[-/ ]?\s*q([1-4])\b"  # 2027-Q1, 2027/Q1, 2027 Q1
-    r"|\bq\s*([1-4])\s*[/.\-]?\s*(\d{4})?\b"  # Q1 2027, Q1/2027, Q1
-    r"|\b([1-4])\s*/\s*(\d{4})\b"  # 1/2027
-    r"|\b([1-4])\.?\s*quartal(?:\s+(\d{4}))?\b"  # 1. Quartal 2027, 4 Quartal
+    r"\b(\d{4,})\s*[-/ ]?\s*q([1-4])\b"  # 2027-Q1, 2027/Q1, 2027 Q1
+    r"|\bq\s*([1-4])\s*[/.\-]?\s*(\d{4,})?\b"  # Q1 2027, Q1/2027, Q1
+    r"|\b([1-4])\s*/\s*(\d{4,})\b"  # 1/2027
+    r"|\b([1-4])\.?\s*quartal(?:\s+(\d{4,}))?\b"  # 1. Quartal 2027, 4 Quartal
 )
-_DAY = re.compile(r"\b(\d{1,2})\.\s?(\d{1,2})\.(\d{4}|\d{2})?(?!\d)")
+_DAY = re.compile(r"\b(\d{1,2})\.\s?(\d{1,2})\.(\d{4,}|\d{2})?(?!\d)")
 # Every month name dateutil knows (longest first, so "märz" wins over "mär").
 _MONTH_NAMES = sorted((name.lower() for names in GermanParserInfo.MONTHS for name in names),
                       key=len, reverse=True)
 _MONTH_WORD = re.compile(
-    rf"\b(?:(\d{{1,2}})\.?\s+)?({'|'.join(_MONTH_NAMES)})\b\.?(?:\s+(\d{{4}}))?"
+    rf"\b(?:(\d{{1,2}})\.?\s+)?({'|'.join(_MONTH_NAMES)})\b\.?(?:\s+(\d{{4,}}))?"
 )
 _YEAR = re.compile(r"\b(20\d\d)\b")
 
 
+def _month_of(d: date, label: str) -> Period:
+    return month_period(d.year, d.month, label)
+
+
 def _relative(text: str, today: date) -> Period | None:
     q = Quarter.of(today)
-    rules: list[tuple[str, Period]] = [
+    # Built only when its phrase matches: the others may not exist at the ends of the calendar.
+    rules: list[tuple[str, Callable[[], Period]]] = [
         (r"\bheute\b|\bgerade\b|\baktuell\b|\bjetzt\b|\bmomentan\b|\bderzeit\b",
-         day_period(today, "heute")),
-        (r"\bübermorgen\b|\buebermorgen\b", day_period(today + timedelta(days=2), "übermorgen")),
-        (r"\bmorgen\b", day_period(today + timedelta(days=1), "morgen")),
-        (rf"\b{_THIS}\s+woche\b", week_period(today, "diese Woche")),
-        (rf"\b{_NEXT}\s+woche\b", week_period(today + timedelta(days=7), "nächste Woche")),
-        (rf"\b{_THIS}\s+monat\b", month_period(today.year, today.month, "dieser Monat")),
+         lambda: day_period(today, "heute")),
+        (r"\bübermorgen\b|\buebermorgen\b",
+         lambda: day_period(today + timedelta(days=2), "übermorgen")),
+        (r"\bmorgen\b", lambda: day_period(today + timedelta(days=1), "morgen")),
+        (rf"\b{_THIS}\s+woche\b", lambda: week_period(today, "diese Woche")),
+        (rf"\b{_NEXT}\s+woche\b",
+         lambda: week_period(today + timedelta(days=7), "nächste Woche")),
+        (rf"\b{_THIS}\s+monat\b",
+         lambda: _month_of(today, "dieser Monat")),
         (rf"\b{_NEXT}\s+monat\b",
-         month_period((today + relativedelta(months=1)).year,
-                      (today + relativedelta(months=1)).month, "nächster Monat")),
+         lambda: _month_of(today + relativedelta(months=1), "nächster Monat")),
         (rf"\b{_LAST}\s+monat\b",
-         month_period((today - relativedelta(months=1)).year,
-                      (today - relativedelta(months=1)).month, "letzter Monat")),
-        (rf"\b{_THIS}\s+quartal\b", quarter_period(q, f"dieses Quartal ({q})")),
-        (rf"\b{_NEXT}\s+quartal\b", quarter_period(q + 1, f"nächstes Quartal ({q + 1})")),
-        (rf"\b{_LAST}\s+quartal\b", quarter_period(q - 1, f"letztes Quartal ({q - 1})")),
-        (rf"\b{_THIS}\s+jahr\b", year_period(today.year)),
-        (rf"\b{_NEXT}\s+jahr\b", year_period(today.year + 1)),
+         lambda: _month_of(today - relativedelta(months=1), "letzter Monat")),
+        (rf"\b{_THIS}\s+quartal\b", lambda: quarter_period(q, f"dieses Quartal ({q})")),
+        (rf"\b{_NEXT}\s+quartal\b",
+         lambda: quarter_period(q + 1, f"nächstes Quartal ({q + 1})")),
+        (rf"\b{_LAST}\s+quartal\b",
+         lambda: quarter_period(q - 1, f"letztes Quartal ({q - 1})")),
+        (rf"\b{_THIS}\s+jahr\b", lambda: year_period(today.year)),
+        (rf"\b{_NEXT}\s+jahr\b", lambda: year_period(today.year + 1)),
     ]
     for pattern, period in rules:
         if re.search(pattern, text):
-            return period
+            return period()
     for number, (_short, name) in enumerate(GermanParserInfo.WEEKDAYS):
         if re.search(rf"\b{name.lower()}\b", text):
             ahead = (number - today.weekday()) % 7
@@ -131,14 +145,26 @@ def _relative(text: str, today: date) -> Period | None:
 
 
 def _year(raw: str | None, today: date) -> int:
+    """The year written (two digits mean 20xx), or this year; YearOutOfRange outside YEARS."""
     if raw is None:
         return today.year
     year = int(raw)
-    return year + 2000 if year < 100 else year
+    return usable_year(year + 2000 if len(raw) == 2 else year)
 
 
 def parse_period(text: str, today: date) -> Period | None:
-    """The period a German phrase names, or None; relative phrases count from `today`."""
+    """The period a German phrase names, or None; relative phrases count from `today`.
+
+    A phrase naming a year outside YEARS gives None too; `read_period` tells it apart.
+    """
+    try:
+        return read_period(text, today)
+    except YearOutOfRange:
+        return None
+
+
+def read_period(text: str, today: date) -> Period | None:
+    """As `parse_period`, but raise YearOutOfRange for a year outside YEARS ("Dezember 9999")."""
     lowered = " ".join(text.lower().split())
     if m := _QUARTER_WORDS.search(lowered):
         g = m.groups()
@@ -163,15 +189,21 @@ def parse_period(text: str, today: date) -> Period | None:
         if m.group(1):
             return day_period(parsed.date())
         return month_period(parsed.year, parsed.month)
-    if period := _relative(lowered, today):
-        return period
+    try:
+        if period := _relative(lowered, today):
+            return period
+    except (ValueError, OverflowError):  # "nächster Monat" in December 9999
+        return None
     if m := _YEAR.search(lowered):
         return year_period(int(m.group(1)))
     return None
 
 
 def parse_quarter_arg(text: str, today: date) -> Quarter | None:
-    """A /quartal argument: "Q1 2027", "1/2027", "2027-Q1", "nächstes", "letztes", or empty."""
+    """A /quartal argument: "Q1 2027", "1/2027", "2027-Q1", "nächstes", "letztes", or empty.
+
+    None when it is no quarter; YearOutOfRange when it is one of a year outside YEARS.
+    """
     cleaned = " ".join(text.lower().split())
     if not cleaned or re.fullmatch(_THIS + r"(?:\s+quartal)?", cleaned):
         return Quarter.of(today)
@@ -181,7 +213,9 @@ def parse_quarter_arg(text: str, today: date) -> Quarter | None:
         return Quarter.of(today) - 1
     try:
         return Quarter.parse(cleaned)
+    except YearOutOfRange:
+        raise
     except ValueError:
         pass
-    period = parse_period(cleaned, today)
+    period = read_period(cleaned, today)
     return Quarter.of(period.start) if period and period.kind == "quarter" else None
