@@ -17,12 +17,13 @@ from bot.commands import COMMANDS
 from bot.console import Console, prompted_lines
 from bot.core import Core
 from bot.logs import setup_logging
-from bot.messages import Context
+from bot.messages import Context, system_clock
 from bot.settings import Settings, SettingsError, settings_from_env
 from workflows.plan import PlanError, load_plan
 from workflows.storage import StoreError
 from workflows.store import Store
 
+EXIT_FATAL = 1
 EXIT_CONFIG = 2
 LISTINGS = ("schedule", "preview")  # read the store without locking it, as EXPORT_MODES do
 
@@ -83,11 +84,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     telegram = args.mode is None and settings.token is not None
     # The console prints answers on stdout; its log stays quiet unless something is wrong.
-    setup_logging(settings.token, logging.INFO if telegram else logging.WARNING)
+    redact = setup_logging(settings.token, logging.INFO if telegram else logging.WARNING)
+    try:
+        return run(args, settings, telegram)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as err:
+        # Whatever it was, one line without the token; the traceback goes to the log,
+        # through the same filter.
+        logging.getLogger("apbot").debug("fatal error", exc_info=True)
+        print(redact.redact(f"apbot ist abgebrochen: {type(err).__name__}: {err}"),
+              file=sys.stderr)
+        return EXIT_FATAL
 
-    def clock() -> datetime:
-        return datetime.now(settings.timezone)
 
+def run(args: argparse.Namespace, settings: Settings, telegram: bool) -> int:
+    """The chosen mode, once settings and logging are in place."""
+    clock = system_clock(settings.timezone)
     try:
         core = open_core(settings, clock(), read_only=args.mode in (*LISTINGS, *EXPORT_MODES))
         # The loaded history lives as long as the process: keep the garbage collector
@@ -102,9 +115,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.mode in EXPORT_MODES:
             return run_export(args, core.ctx, clock())
         if telegram:
-            from bot.telegram_app import run_telegram  # the console needs no Telegram import
+            # The console needs no Telegram import.
+            from bot.telegram_polling import TokenRejected, run_telegram
 
-            run_telegram(core)
+            try:
+                run_telegram(core, clock)
+            except TokenRejected as err:
+                print(f"apbot beendet: {err}", file=sys.stderr)
+                return EXIT_CONFIG
         elif args.mode == "ask":
             Console(core, clock, sys.stdout).say(" ".join(args.text))
         else:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
+import threading
+from types import TracebackType
 
 # Telegram tokens look like "123456789:AA..."; URLs carry them as ".../bot<token>/method".
 TOKEN_PATTERN = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")
@@ -19,6 +22,10 @@ class RedactToken(logging.Filter):
     def redact(self, text: str) -> str:
         if self.token:
             text = text.replace(self.token, "<token>")
+            # The part after the colon is the secret; it must not show up on its own either.
+            secret = self.token.partition(":")[2]
+            if len(secret) >= 8:
+                text = text.replace(secret, "<token>")
         return TOKEN_PATTERN.sub("<token>", text)
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -33,13 +40,34 @@ class RedactToken(logging.Filter):
         return True
 
 
-def setup_logging(token: str | None, level: int = logging.INFO) -> None:
-    """Log to stderr, token redacted; httpx only at WARNING (its INFO lines carry the URL)."""
+def setup_logging(token: str | None, level: int = logging.INFO) -> RedactToken:
+    """Log to stderr, token redacted; httpx only at WARNING (its INFO lines carry the URL).
+
+    Uncaught exceptions (main thread, other threads) and warnings go through the same
+    log, so no traceback reaches stderr past the filter.
+    """
+    redact = RedactToken(token)
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactToken(token))
+    handler.addFilter(redact)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
     for noisy in ("httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.captureWarnings(True)
+
+    def uncaught(kind: type[BaseException], error: BaseException, tb: TracebackType | None,
+                 ) -> None:
+        logging.getLogger("apbot").critical("uncaught exception", exc_info=(kind, error, tb))
+
+    def uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
+        if args.exc_type is SystemExit or args.exc_value is None:
+            return
+        logging.getLogger("apbot").critical(
+            "uncaught exception in thread %s", getattr(args.thread, "name", "?"),
+            exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
+
+    sys.excepthook = uncaught
+    threading.excepthook = uncaught_in_thread
+    return redact

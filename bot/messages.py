@@ -6,6 +6,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from bot.settings import Settings
 from workflows.plan import Plan
@@ -76,6 +77,16 @@ class Context:
     store: Store
     bot_username: str | None = None
     reads_all_group_messages: bool | None = None  # from getMe; None outside Telegram
+
+
+Clock = Callable[[], datetime]  # the process's one source of "now" (aware)
+
+
+def system_clock(tz: ZoneInfo) -> Clock:
+    """The machine's clock, in the configured time zone."""
+    def now() -> datetime:
+        return datetime.now(tz)
+    return now
 
 
 def local_today(ctx: Context, now: datetime) -> date:

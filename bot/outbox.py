@@ -79,6 +79,17 @@ class Outbox:
             except Exception:
                 log.exception("a reply to chat %s could not be sent", chat_id)
 
+    def then(self, chat_id: int | None, callback: Callable[[], object]) -> None:
+        """Call `callback` once everything handed over for the chat so far is delivered
+        (or given up); at once when nothing for it is waiting."""
+        if chat_id is None or chat_id not in self._last:
+            callback()
+            return
+
+        async def call() -> None:
+            callback()
+        self.later(chat_id, [call])
+
     def _done(self, chat_id: int, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
         if self._last.get(chat_id) is task:
@@ -99,11 +110,15 @@ class Outbox:
         while self._tasks:
             await asyncio.wait(set(self._tasks))
 
-    async def close(self) -> None:
-        """Drop what is still waiting (on shutdown: what it confirms is already stored)."""
+    async def close(self, grace: float = 0.0) -> None:
+        """Give what is still waiting `grace` seconds, then drop it (on shutdown: the inbox
+        keeps every message whose replies did not go out, for the next start)."""
+        if self._tasks and grace > 0:
+            await asyncio.wait(set(self._tasks), timeout=grace)
         tasks = list(self._tasks)
         if tasks:
-            log.warning("shutting down: %d waiting reply deliveries dropped", len(tasks))
+            log.warning("shutting down: %d waiting reply deliveries are sent at the next "
+                        "start", len(tasks))
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -25,6 +25,7 @@ from workflows.recording import (
     record,
     record_edit,
     withdraw_message,
+    withdrawn_by,
 )
 
 UNDO = "undo"
@@ -108,7 +109,10 @@ def on_text(ctx: Context, msg: Incoming, now: datetime) -> list[Reply] | str | N
     if outcome.kind == "nothing" and outcome.all_reached:
         return "\n".join(all_reached_line(ctx, mid) for mid in outcome.all_reached)
     if outcome.kind == "duplicate":
-        return ""  # already confirmed once
+        # Handled again after a restart: confirmed again, unless it was withdrawn since.
+        if outcome.updates or outcome.marks:
+            return confirmation(ctx, outcome, msg, "✅ gespeichert:")
+        return ""
     return None
 
 
@@ -135,7 +139,7 @@ def update_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> lis
                      forced_ap=lookup.found.id)
     if outcome.kind == "refused":
         return refusal(ctx, outcome)
-    if outcome.kind == "duplicate":
+    if outcome.kind == "duplicate" and not (outcome.updates or outcome.marks):
         return ""
     return confirmation(ctx, outcome, msg, "✅ gespeichert:")
 
@@ -148,16 +152,23 @@ def _withdrawn_text(updates: tuple[Update, ...], marks: tuple[MilestoneMark, ...
 
 
 def undo_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> str:
+    if msg.message_id is not None:
+        # The same command handled again (after a restart) withdraws nothing more.
+        updates, marks = withdrawn_by(ctx.store, msg.chat_id, msg.message_id)
+        if updates or marks:
+            return _withdrawn_text(updates, marks)
     message_id = last_message_of(ctx.store, msg.user_id, msg.chat_id)
     if message_id is None:
         return "Ich finde hier keine Meldung von Ihnen, die ich zurücknehmen könnte."
-    updates, marks = withdraw_message(ctx.store, msg.chat_id, message_id, now)
+    updates, marks = withdraw_message(ctx.store, msg.chat_id, message_id, now,
+                                      by=msg.message_id)
     return _withdrawn_text(updates, marks)
 
 
 def on_press(ctx: Context, press: ButtonPress, now: datetime, admin: bool) -> PressResult:
     kind, _, raw_id = press.data.partition(":")
-    if kind != UNDO or not raw_id.lstrip("-").isdigit():
+    # ASCII digits only: "²".isdigit() holds, and int("²") raises.
+    if kind != UNDO or not re.fullmatch(r"-?[0-9]{1,15}", raw_id):
         return PressResult("Diese Schaltfläche kenne ich nicht (mehr).")
     message_id = int(raw_id)
     authors = message_authors(ctx.store, press.chat_id, message_id)

@@ -1,10 +1,10 @@
-"""The Telegram front-end: python-telegram-bot long polling around the same core."""
+"""The Telegram front-end: python-telegram-bot around the same core (handlers, sending)."""
 
 from __future__ import annotations
 
 import logging
 import os
-from datetime import datetime
+from dataclasses import dataclass
 from functools import partial
 
 from telegram import (
@@ -28,7 +28,8 @@ from telegram.ext import (
 
 from bot.access import team_chat
 from bot.core import SORRY, Core
-from bot.messages import ButtonPress, Incoming, Reply
+from bot.inbox import Event, Inbox
+from bot.messages import ButtonPress, Clock, Incoming, Reply, system_clock
 from bot.outbox import Attempt, Outbox
 from bot.posts import compose
 from bot.telegram_send import (
@@ -42,15 +43,32 @@ from workflows.schedule import PostRunner, PostScheduler
 
 log = logging.getLogger(__name__)
 CORE = "core"
+CLOCK = "clock"
 OUTBOX = "outbox"
 SCHEDULER = "scheduler"
+TRACKING = "tracking"  # the inbox entry being handled, if it came through the inbox
+
+
+TELEGRAM_SERVICE = 777000  # "Telegram": a linked channel's post forwarded into the group
+ANONYMOUS_ADMINS = "Admins der Gruppe (anonym)"
 
 
 def to_incoming(message: Message, bot_id: int, edited: bool) -> Incoming | None:
-    """The core's view of a Telegram message; None for service messages without a sender."""
+    """The core's view of a Telegram message; None for what is nobody's message.
+
+    Service messages without a sender and a linked channel's posts (Telegram forwards
+    them into the discussion group as user 777000) are not the team's messages. A group
+    admin writing anonymously is credited to the group's admins.
+    """
     user = message.from_user
-    if user is None:
+    if user is None or user.id == TELEGRAM_SERVICE or message.is_automatic_forward:
         return None
+    user_id, user_name, is_bot = user.id, user.full_name, user.is_bot
+    sender_chat = message.sender_chat
+    if sender_chat is not None:
+        if sender_chat.id != message.chat.id:
+            return None  # written as a channel: not a member of the team
+        user_id, user_name, is_bot = sender_chat.id, ANONYMOUS_ADMINS, False
     origin = message.forward_origin
     forwarded: str | None = None
     if origin is not None:
@@ -64,12 +82,12 @@ def to_incoming(message: Message, bot_id: int, edited: bool) -> Incoming | None:
     return Incoming(
         text=message.text or message.caption or "",
         chat_id=message.chat.id,
-        user_id=user.id,
-        user_name=user.full_name,
+        user_id=user_id,
+        user_name=user_name,
         chat_type=message.chat.type,
         message_id=message.message_id,
         date=message.date,
-        is_bot=user.is_bot,
+        is_bot=is_bot,
         reply_to_bot=bool(replied and replied.from_user and replied.from_user.id == bot_id),
         forwarded_from=forwarded,
         edited=edited,
@@ -84,18 +102,46 @@ def markup(reply: Reply) -> InlineKeyboardMarkup | None:
     )
 
 
-async def send_replies(outbox: Outbox, message: Message, replies: list[Reply]) -> None:
-    """Hand the core's replies to the outbox: texts at once if possible, files later."""
+async def send_replies(outbox: Outbox, message: Message, replies: list[Reply],
+                       tracking: Tracking | None = None) -> None:
+    """Hand the core's replies to the outbox: texts at once if possible, files later.
+
+    With `tracking` (the message came through the inbox), parts delivered before a
+    restart are not sent again, and each part is noted as it goes out.
+    """
     bot, chat_id = message.get_bot(), message.chat.id
     # In groups the answer quotes the question, so it is clear whom it answers.
     quote = (ReplyParameters(message.message_id, allow_sending_without_reply=True)
              if message.chat.type != "private" else None)
-    if any(reply.attachment is not None for reply in replies):
+    parts = [(i, reply) for i, reply in enumerate(replies)
+             if tracking is None or i not in tracking.event.sent]
+    if any(reply.attachment is not None for _, reply in parts):
         # A file may take a while to draw: it and whatever follows it wait in the background.
-        outbox.later(chat_id, [partial(deliver, bot, chat_id, reply, quote)
-                               for reply in replies])
+        outbox.later(chat_id, [noted(tracking, i, partial(deliver, bot, chat_id, reply, quote))
+                               for i, reply in parts])
         return
-    await outbox.send(chat_id, [text_attempt(bot, chat_id, reply, quote) for reply in replies])
+    await outbox.send(chat_id, [noted(tracking, i, text_attempt(bot, chat_id, reply, quote))
+                                for i, reply in parts])
+
+
+@dataclass(frozen=True)
+class Tracking:
+    """The inbox entry whose replies are being sent."""
+
+    inbox: Inbox
+    event: Event
+
+
+def noted(tracking: Tracking | None, part: int, send: Attempt) -> Attempt:
+    """`send`, and once it succeeded, the part noted as delivered in the inbox."""
+    if tracking is None:
+        return send
+
+    async def run() -> object:
+        result = await send()
+        tracking.inbox.sent(tracking.event, part)
+        return result
+    return run
 
 
 def text_attempt(bot: Bot, chat_id: int, reply: Reply, quote: ReplyParameters | None) -> Attempt:
@@ -116,25 +162,26 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Every update goes through here: convert, ask the core, send what it says."""
     core: Core = context.bot_data[CORE]
     if update.callback_query is not None:
-        await on_button(core, context.bot_data[OUTBOX], update.callback_query)
+        await on_button(core, context.bot_data[OUTBOX], update.callback_query,
+                        context.bot_data[CLOCK])
         return
     message = update.message or update.edited_message
     if message is None:
         return
+    clock: Clock = context.bot_data[CLOCK]
     if message.migrate_to_chat_id is not None:
         # The group became a supergroup: its new id inherits everything.
-        core.ctx.store.record_migration(message.chat.id, message.migrate_to_chat_id,
-                                        datetime.now(core.ctx.settings.timezone))
+        core.ctx.store.record_migration(message.chat.id, message.migrate_to_chat_id, clock())
         log.info("chat %s migrated to %s", message.chat.id, message.migrate_to_chat_id)
         return
     incoming = to_incoming(message, context.bot.id, edited=update.edited_message is not None)
     if incoming is None:
         return
-    now = datetime.now(core.ctx.settings.timezone)
-    await send_replies(context.bot_data[OUTBOX], message, core.handle(incoming, now))
+    await send_replies(context.bot_data[OUTBOX], message, core.handle(incoming, clock()),
+                       context.bot_data.get(TRACKING))
 
 
-async def on_button(core: Core, outbox: Outbox, query: CallbackQuery) -> None:
+async def on_button(core: Core, outbox: Outbox, query: CallbackQuery, clock: Clock) -> None:
     """A press on "Rückgängig": the core decides, we answer and update the message."""
     message = query.message
     if message is None or query.data is None:
@@ -142,7 +189,7 @@ async def on_button(core: Core, outbox: Outbox, query: CallbackQuery) -> None:
         return
     press = ButtonPress(query.data, message.chat.id, query.from_user.id,
                         query.from_user.full_name)
-    result = core.press(press, datetime.now(core.ctx.settings.timezone))
+    result = core.press(press, clock())
     await query.answer(result.notice)
     if result.new_text is not None:
         await outbox.send(message.chat.id, [partial(
@@ -168,22 +215,14 @@ async def apologise(bot: Bot, chat_id: int) -> None:
 async def start_posting(app: Application) -> None:  # type: ignore[type-arg]
     """Run the post scheduler inside the bot's event loop."""
     core: Core = app.bot_data[CORE]
-    settings = core.ctx.settings
-
-    def clock() -> datetime:
-        return datetime.now(settings.timezone)
-
-    runner = PostRunner(core.ctx.store, core.ctx.plan, settings.timezone,
+    clock: Clock = app.bot_data[CLOCK]
+    runner = PostRunner(core.ctx.store, core.ctx.plan, core.ctx.settings.timezone,
                         lambda: team_chat(app.bot_data[CORE].ctx),
                         lambda post, late, now: compose(app.bot_data[CORE].ctx, post, late, now),
                         TelegramPublisher(app.bot), up_since=clock())
     scheduler = PostScheduler(runner, clock)
     scheduler.start()
     app.bot_data[SCHEDULER] = scheduler
-
-
-async def drop_waiting_replies(app: Application) -> None:  # type: ignore[type-arg]
-    await app.bot_data[OUTBOX].close()
 
 
 async def stop_posting(app: Application) -> None:  # type: ignore[type-arg]
@@ -214,10 +253,13 @@ async def register_menu(app: Application) -> None:  # type: ignore[type-arg]
     log.info("apbot is running as @%s", app.bot.username)
 
 
-def build_application(core: Core) -> Application:  # type: ignore[type-arg]
+def build_application(core: Core, clock: Clock | None = None) -> Application:  # type: ignore[type-arg]
+    """The bot, its handlers and its outbox; fetching updates is `bot.telegram_polling`'s."""
     settings = core.ctx.settings
     if not settings.token:
         raise ValueError("no token")
+    # Retry-after as a timedelta, as python-telegram-bot 23 will have it (no warning).
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
     limits = TelegramLimits()
     app = (
         ApplicationBuilder()
@@ -225,26 +267,15 @@ def build_application(core: Core) -> Application:  # type: ignore[type-arg]
         .base_url(settings.api_base_url)
         # Keeps replies and posts within Telegram's limits (30/s, 20/min per group).
         .rate_limiter(limits)
-        # Updates are handled one at a time, in order; a reply that would wait is handed
-        # to the outbox, so it never holds up the next update.
-        .concurrent_updates(False)
+        # No Updater: it acknowledges a batch before the updates are handled. apbot's
+        # own loop keeps each batch in the inbox first (bot/telegram_polling.py).
+        .updater(None)
         .job_queue(None)  # automatic posts have their own scheduler
-        .post_init(on_start)
-        .post_stop(drop_waiting_replies)
-        .post_shutdown(stop_posting)
         .build()
     )
     app.bot_data[CORE] = core
+    app.bot_data[CLOCK] = clock or system_clock(settings.timezone)
     app.bot_data[OUTBOX] = Outbox(limits)
     app.add_handler(TypeHandler(Update, on_update))
     app.add_error_handler(on_error)
     return app
-
-
-def run_telegram(core: Core) -> None:
-    """Long-poll until SIGINT/SIGTERM."""
-    # Retry-after as a timedelta, as python-telegram-bot 23 will have it (no warning).
-    os.environ.setdefault("PTB_TIMEDELTA", "true")
-    app = build_application(core)
-    # Retry start-up forever: a network outage at boot must not leave the team without its bot.
-    app.run_polling(allowed_updates=Update.ALL_TYPES, bootstrap_retries=-1)

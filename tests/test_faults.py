@@ -155,8 +155,10 @@ def test_kill_9_while_recording_keeps_every_confirmed_report_once(tmp_path: Path
             stream.join(20)
             assert len(stream.pushed) == 150
             wait_until(lambda: not api.pending_updates()
-                       and set(stored(data, read_only=True)) >= set(stream.pushed), 30,
+                       and set(stored(data, read_only=True)) >= set(stream.pushed)
+                       and set(confirmations(api)) >= set(stream.pushed), 30,
                        lambda: f"{len(stored(data, read_only=True))} of 150 recorded, "
+                               f"{len(confirmations(api))} confirmed, "
                                f"{len(api.pending_updates())} updates pending; "
                                f"bot log:\n{bot.log()[-3000:]}")
         finally:
@@ -168,8 +170,11 @@ def test_kill_9_while_recording_keeps_every_confirmed_report_once(tmp_path: Path
     final = stored(data)
     assert final == Counter(stream.pushed), "each of the 150 reports exactly once, nothing else"
     every_confirmation = confirmations(api)
-    assert set(confirmed) <= set(every_confirmation)
-    assert [k for k, n in every_confirmation.items() if n > 1] == []
+    assert set(every_confirmation) == set(stream.pushed), "every report confirmed"
+    # The kill may fall between Telegram accepting a confirmation and apbot hearing so:
+    # that one is sent again after the restart. Nothing else is.
+    repeated = [k for k, n in every_confirmation.items() if n > 1]
+    assert len(repeated) <= 1 and all(every_confirmation[k] == 2 for k in repeated), repeated
 
 
 # --------------------------------------------------------------------------- full disk

@@ -22,7 +22,7 @@ from bot.commands import COMMANDS
 from bot.core import SORRY, Core
 from bot.messages import Context
 from bot.settings import Settings
-from bot.telegram_app import CORE, OUTBOX, build_application, on_start, register_menu
+from bot.telegram_app import CORE, OUTBOX, build_application, register_menu
 from workflows.plan import Plan
 from workflows.store import Store
 
@@ -175,7 +175,7 @@ async def test_register_menu_learns_identity_and_sets_the_commands(
                         lambda: ApplicationBuilder().request(fake).get_updates_request(fake))
     application = build_application(core)
     async with application:
-        assert application.post_init is on_start
+        assert application.updater is None, "apbot's own loop fetches the updates"
         await register_menu(application)
         named: Core = application.bot_data[CORE]
         assert named.ctx.bot_username == "apbot_test_bot"

@@ -30,6 +30,7 @@ class Update:
     percent: int | None = None
     forwarded_from: str | None = None
     withdrawn: bool = False
+    withdrawn_by: int | None = None  # the message (same chat) of the /rueckgaengig that did it
     id: int | None = None  # assigned by the store
 
 
@@ -44,6 +45,7 @@ class MilestoneMark:
     message_id: int | None
     at: datetime
     withdrawn: bool = False
+    withdrawn_by: int | None = None
     id: int | None = None
 
 

@@ -89,12 +89,17 @@ def _new_mark(report: Report, mid: str, reached_on: date) -> MilestoneMark:
 
 def record(store: Store, plan: Plan, report: Report, now: datetime,
            forced_ap: str | None = None) -> Outcome:
-    """Record a new message; a message already recorded is not recorded again."""
-    if report.message_id is not None and (
-        store.updates_of_message(report.chat_id, report.message_id)
-        or store.marks_of_message(report.chat_id, report.message_id)
-    ):
-        return Outcome("duplicate")
+    """Record a new message; a message already recorded is not recorded again.
+
+    A duplicate (the same message handled again after a restart) carries the records
+    it has live, so that its confirmation can be given if it was never sent.
+    """
+    if report.message_id is not None:
+        old_updates = store.updates_of_message(report.chat_id, report.message_id)
+        old_marks = store.marks_of_message(report.chat_id, report.message_id)
+        if old_updates or old_marks:
+            return Outcome("duplicate", tuple(u for u in old_updates if not u.withdrawn),
+                           tuple(m for m in old_marks if not m.withdrawn))
     rec = _read(store, plan, report, forced_ap, exclude_message=False)
     reached_on = rec.reached_on or report.at.date()
     if (stop := _check(rec, reached_on, now.date())) is not None:
@@ -171,12 +176,27 @@ def message_authors(store: Store, chat_id: int, message_id: int) -> set[int]:
     return {r.author.id for r in records}
 
 
-def withdraw_message(store: Store, chat_id: int, message_id: int,
-                     now: datetime) -> tuple[tuple[Update, ...], tuple[MilestoneMark, ...]]:
-    """Mark every live record of a message withdrawn; they stay in the store for the audit."""
-    updates = tuple(replace(u, withdrawn=True)
+def withdrawn_by(store: Store, chat_id: int, message_id: int,
+                 ) -> tuple[tuple[Update, ...], tuple[MilestoneMark, ...]]:
+    """The records that the undo command `message_id` in `chat_id` withdrew."""
+    updates = tuple(u for u in store.updates() if u.chat_id == chat_id and u.withdrawn
+                    and u.withdrawn_by == message_id)
+    marks = tuple(m for m in store.marks() if m.chat_id == chat_id and m.withdrawn
+                  and m.withdrawn_by == message_id)
+    return updates, marks
+
+
+def withdraw_message(store: Store, chat_id: int, message_id: int, now: datetime,
+                     by: int | None = None,
+                     ) -> tuple[tuple[Update, ...], tuple[MilestoneMark, ...]]:
+    """Mark every live record of a message withdrawn; they stay in the store for the audit.
+
+    `by` is the message id of the undo command, so that the same command handled twice
+    withdraws nothing more the second time.
+    """
+    updates = tuple(replace(u, withdrawn=True, withdrawn_by=by)
                     for u in store.updates_of_message(chat_id, message_id) if not u.withdrawn)
-    marks = tuple(replace(m, withdrawn=True)
+    marks = tuple(replace(m, withdrawn=True, withdrawn_by=by)
                   for m in store.marks_of_message(chat_id, message_id) if not m.withdrawn)
     with store.transaction():
         for u in updates:

@@ -1,0 +1,212 @@
+"""Fetching Telegram's updates so that none is lost: into the inbox first, then acknowledged.
+
+python-telegram-bot's Updater acknowledges a batch with its next getUpdates while
+the application may still be handling it; a kill -9 in between loses the rest of the
+batch. This loop fetches a batch, appends it to the inbox (`bot/inbox.py`), handles
+its updates one at a time, in order, and syncs the inbox before the next getUpdates
+acknowledges the batch. At start-up, whatever the inbox holds unanswered is handled
+first. SIGTERM stops fetching, lets the replies under way finish for a few seconds, and
+leaves the rest in the inbox for the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable
+from datetime import timedelta
+from typing import TypeVar
+
+from telegram import Bot, Update
+from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.ext import Application
+
+from bot.core import Core
+from bot.inbox import MAX_ATTEMPTS, Event, Inbox
+from bot.messages import Clock
+from bot.telegram_app import (
+    OUTBOX,
+    TRACKING,
+    Tracking,
+    build_application,
+    on_start,
+    stop_posting,
+)
+from workflows.storage import StoreWriteError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+POLL_TIMEOUT = 10  # seconds Telegram keeps a long poll open when nothing arrives
+SHUTDOWN_GRACE = 3.0  # seconds the replies under way get after SIGTERM
+MAX_DELAY = 30.0
+TOKEN_REJECTED = "Telegram lehnt das Token ab – bitte bei @BotFather prüfen"
+
+
+class TokenRejected(Exception):
+    """Telegram answered 401/404: the token is wrong or was revoked."""
+
+    def __init__(self) -> None:
+        super().__init__(TOKEN_REJECTED)
+
+
+class Stopping(Exception):
+    """SIGTERM or SIGINT arrived while waiting."""
+
+
+def run_telegram(core: Core, clock: Clock) -> None:
+    """Serve until SIGINT/SIGTERM; TokenRejected when Telegram refuses the token."""
+    asyncio.run(_serve_until_signal(core, clock))
+
+
+async def _serve_until_signal(core: Core, clock: Clock) -> None:
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
+    app = build_application(core, clock)
+    inbox = Inbox(core.ctx.settings.data_dir / "inbox.jsonl")
+    try:
+        await serve(app, inbox, stopping)
+    finally:
+        inbox.close()
+
+
+async def serve(app: Application, inbox: Inbox, stopping: asyncio.Event,  # type: ignore[type-arg]
+                grace: float = SHUTDOWN_GRACE) -> None:
+    """Connect, answer what the inbox still holds, then fetch and answer until `stopping`."""
+    try:
+        await _connect(app, stopping)
+    except Stopping:
+        return
+    try:
+        await on_start(app)
+        for event in inbox.pending():
+            if stopping.is_set():
+                return
+            await handle(app, inbox, event, again=True)
+        offset = int(inbox.cursor) if inbox.cursor else None
+        while not stopping.is_set():
+            try:
+                inbox.sync()  # what the next getUpdates acknowledges must be on disk
+            except OSError as err:
+                log.error("could not sync the inbox (%s)", err)
+            try:
+                updates = await _fetch(app.bot, offset, stopping)
+            except Stopping:
+                return
+            if not updates:
+                continue
+            offset = updates[-1].update_id + 1
+            await _handle_batch(app, inbox, updates, str(offset), stopping)
+    finally:
+        await stop_posting(app)
+        await app.bot_data[OUTBOX].close(grace)
+        await app.shutdown()
+
+
+async def _handle_batch(app: Application, inbox: Inbox,  # type: ignore[type-arg]
+                        updates: tuple[Update, ...], cursor: str,
+                        stopping: asyncio.Event) -> None:
+    try:
+        events = inbox.add([(str(u.update_id), u.to_dict()) for u in updates], cursor)
+    except StoreWriteError as err:
+        # The inbox cannot keep them: handle them now and acknowledge only afterwards.
+        log.error("%s; this batch is handled without it", err)
+        for update in updates:
+            await app.process_update(update)
+        return
+    for event in events:
+        if stopping.is_set():
+            return  # the rest stays in the inbox for the next start
+        await handle(app, inbox, event)
+
+
+async def handle(app: Application, inbox: Inbox, event: Event,  # type: ignore[type-arg]
+                 again: bool = False) -> None:
+    """One update from the inbox; it is marked done once its replies are delivered."""
+    if again and event.attempts >= MAX_ATTEMPTS:
+        log.error("update %s was begun %d times without being answered; it is given up",
+                  event.key, event.attempts)
+        inbox.done(event)
+        return
+    inbox.start(event)
+    update = Update.de_json(event.payload, app.bot)
+    app.bot_data[TRACKING] = Tracking(inbox, event)
+    try:
+        await app.process_update(update)
+    finally:
+        app.bot_data.pop(TRACKING, None)
+    chat = update.effective_chat.id if update.effective_chat is not None else None
+    app.bot_data[OUTBOX].then(chat, lambda: inbox.done(event))
+
+
+async def _connect(app: Application, stopping: asyncio.Event) -> None:  # type: ignore[type-arg]
+    """getMe until it answers: a network outage at boot must not stop the bot for good."""
+    delay = 1.0
+    while True:
+        try:
+            await app.initialize()
+            break
+        except InvalidToken:
+            raise TokenRejected from None
+        except (NetworkError, RetryAfter) as err:
+            log.warning("Telegram is not reachable (%s); trying again in %.0f s", err, delay)
+        await _pause(delay, stopping)
+        delay = min(delay * 2, MAX_DELAY)
+    with contextlib.suppress(TelegramError):
+        # getUpdates fails while a webhook is set.
+        await app.bot.delete_webhook()
+
+
+async def _fetch(bot: Bot, offset: int | None,
+                 stopping: asyncio.Event) -> tuple[Update, ...]:
+    """One getUpdates, acknowledging everything before `offset`; retried on faults."""
+    delay = 1.0
+    while True:
+        try:
+            return await _unless_stopping(bot.get_updates(
+                offset=offset, timeout=POLL_TIMEOUT, allowed_updates=Update.ALL_TYPES),
+                stopping)
+        except InvalidToken:
+            raise TokenRejected from None
+        except RetryAfter as err:
+            wait = err.retry_after
+            pause = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+            log.warning("getUpdates: Telegram asks to wait %.0f s", pause)
+            await _pause(pause, stopping)
+            continue
+        except Conflict as err:
+            log.warning("getUpdates refused (%s): is another apbot running with this token?",
+                        err)
+        except NetworkError as err:  # includes TimedOut and 5xx answers
+            log.warning("getUpdates failed (%s); trying again in %.0f s", err, delay)
+        except TelegramError as err:
+            log.error("getUpdates failed (%s); trying again in %.0f s", err, delay)
+        await _pause(delay, stopping)
+        delay = min(delay * 2, MAX_DELAY)
+
+
+async def _unless_stopping(call: Awaitable[T], stopping: asyncio.Event) -> T:
+    """Await `call`; raise Stopping (and cancel it) when `stopping` is set first."""
+    task = asyncio.ensure_future(call)
+    waiter = asyncio.ensure_future(stopping.wait())
+    try:
+        await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiter.cancel()
+    if not task.done():
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+        raise Stopping
+    return task.result()
+
+
+async def _pause(seconds: float, stopping: asyncio.Event) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stopping.wait(), seconds)
+    if stopping.is_set():
+        raise Stopping
