@@ -28,10 +28,12 @@ def _toml(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, str):
-        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
         return f'"{escaped}"'
     if isinstance(value, date):  # date and datetime: TOML's own (unquoted) forms
         return value.isoformat()
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
     raise TypeError(value)
 
 
@@ -548,7 +550,8 @@ def test_entry_that_is_not_a_table() -> None:
 
 
 @pytest.mark.parametrize(
-    "rrule", ["FREQ=FOO", "FREQ=WEEKLY;BYDAY=XX", "jeden Dienstag", "FREQ=WEEKLY;BYHOUR=25"],
+    "rrule", ["FREQ=FOO", "FREQ=WEEKLY;BYDAY=XX", "jeden Dienstag", "FREQ=WEEKLY;BYHOUR=25",
+              "FREQ=MONTHLY;BYDAY=MO;BYSETPOS=1000000"],
 )
 def test_invalid_rrule(rrule: str) -> None:
     text = plan_text(meetings=[meeting("jf"), meeting("sg", rrule=rrule)])
@@ -580,6 +583,167 @@ def test_meeting_dtstart_not_a_datetime() -> None:
     text = plan_text(meetings=[meeting(dtstart="Dienstag 10 Uhr")])
     assert_names(plan_error(text), "[[meeting]] Nr. 1 (jour-fixe)", "dtstart",
                  "'Dienstag 10 Uhr'")
+
+
+# -- values that cannot work ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "entry", "field", "says"),
+    [
+        (plan_text(prog=programme(end="Q4 9999")), "[programme]", "end", "Jahr 9999"),
+        (plan_text(prog=programme(start="Q1 0000")), "[programme]", "start", "Jahr 0"),
+        (plan_text(prog=programme(start="Q4 1999")), "[programme]", "start", "Jahr 1999"),
+        (plan_text(work_packages=[wp("AP1", end="4/9999")], milestones=[]),
+         "[[work_package]] Nr. 1 (AP1)", "end", "Jahr 9999"),
+        (plan_text(milestones=[ms("M3.1", "AP3", "Q4 9999")]),
+         "[[milestone]] Nr. 1 (M3.1)", "due", "Jahr 9999"),
+        (plan_text(meetings=[meeting(dtstart="9999-12-31T23:00")]),
+         "[[meeting]] Nr. 1 (jour-fixe)", "dtstart", "Jahr 9999"),
+        (plan_text(meetings=[meeting(dtstart=datetime(1, 1, 1, 10, 0))]),  # noqa: DTZ001
+         "[[meeting]] Nr. 1 (jour-fixe)", "dtstart", "Jahr 1 "),
+    ],
+    ids=["programme-9999", "programme-0000", "programme-1999", "ap-9999", "due-9999",
+         "dtstart-9999", "dtstart-toml-0001"],
+)
+def test_years_outside_2000_to_2100(text: str, entry: str, field: str, says: str) -> None:
+    assert_names(plan_error(text), entry, field, says, "2000 bis 2100")
+
+
+def test_a_date_due_far_off_is_outside_the_programme() -> None:
+    text = plan_text(milestones=[ms("M3.1", "AP3", "9999-12-31")])
+    assert_names(plan_error(text), "[[milestone]] Nr. 1 (M3.1)", "due", "31.12.9999",
+                 "außerhalb des Programms")
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "says"),
+    [
+        ({"reminder_days": [10**9]}, "reminder_days", "1 bis 365"),
+        ({"reminder_days": [366, 7]}, "reminder_days", "1 bis 365"),
+        ({"reminder_days": [0]}, "reminder_days", "1 bis 365"),
+        ({"reminder_days": list(range(1, 12))}, "reminder_days", "höchstens 10"),
+        ({"overdue_every_days": 10**12}, "overdue_every_days", "1 bis 365"),
+        ({"overdue_every_days": 0}, "overdue_every_days", "1 bis 365"),
+        ({"overdue_max": 10**9}, "overdue_max", "0 bis 20"),
+        ({"overdue_max": 21}, "overdue_max", "0 bis 20"),
+        ({"stale_after_weeks": 10**9}, "stale_after_weeks", "0 bis 104"),
+    ],
+    ids=["reminder-huge", "reminder-366", "reminder-0", "reminders-11", "every-huge",
+         "every-0", "max-huge", "max-21", "stale-huge"],
+)
+def test_programme_numbers_out_of_bounds(fields: dict[str, Any], field: str, says: str) -> None:
+    assert_names(plan_error(plan_text(prog=programme(**fields))), "[programme]", field, says)
+
+
+def test_programme_numbers_at_their_bounds_are_fine() -> None:
+    plan = parse_plan(plan_text(prog=programme(
+        reminder_days=[365, *range(1, 10)], overdue_every_days=365, overdue_max=20,
+        stale_after_weeks=104)), PATH)
+    assert plan.programme.reminder_days[0] == 365
+    assert len(plan.programme.reminder_days) == 10
+    assert plan.programme.overdue_max == 20
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "says"),
+    [
+        ({"summary_before_minutes": 10**15}, "summary_before_minutes", "höchstens 7 Tage"),
+        ({"summary_before_minutes": 7 * 24 * 60 + 1}, "summary_before_minutes", "1 bis 10080"),
+        ({"summary_before_minutes": 0}, "summary_before_minutes", "1 bis 10080"),
+        ({"duration_minutes": 10**15}, "duration_minutes", "0 bis 1440"),
+    ],
+    ids=["summary-huge", "summary-week-and-a-minute", "summary-0", "duration-huge"],
+)
+def test_meeting_minutes_out_of_bounds(fields: dict[str, Any], field: str, says: str) -> None:
+    text = plan_text(meetings=[meeting(**fields)])
+    assert_names(plan_error(text), "[[meeting]] Nr. 1 (jour-fixe)", field, says)
+
+
+def test_a_summary_a_week_ahead_is_fine() -> None:
+    plan = parse_plan(plan_text(meetings=[meeting(summary_before_minutes=7 * 24 * 60)]), PATH)
+    assert plan.meetings[0].summary_before == timedelta(days=7)
+
+
+@pytest.mark.parametrize(
+    "rrule",
+    [
+        "FREQ=HOURLY",
+        "FREQ=MINUTELY;INTERVAL=1440",
+        "freq=secondly",
+        "FREQ=DAILY;BYHOUR=9,15",
+        "FREQ=WEEKLY;BYDAY=TU;BYMINUTE=0,30",
+        "RRULE:FREQ=WEEKLY;BYDAY=TU\nRDATE:20250107T150000",  # a second time on a Tuesday
+    ],
+)
+def test_meeting_rules_more_frequent_than_daily(rrule: str) -> None:
+    text = plan_text(meetings=[meeting(rrule=rrule)])
+    assert_names(plan_error(text), "[[meeting]] Nr. 1 (jour-fixe)", "rrule",
+                 "höchstens ein Termin am Tag")
+
+
+def test_a_rule_with_interval_zero_is_refused() -> None:
+    text = plan_text(meetings=[meeting(rrule="FREQ=WEEKLY;INTERVAL=0")])
+    assert_names(plan_error(text), "[[meeting]] Nr. 1 (jour-fixe)", "rrule", "INTERVAL")
+
+
+@pytest.mark.parametrize("rrule", ["FREQ=DAILY", "FREQ=DAILY;BYHOUR=9;BYMINUTE=30",
+                                   "FREQ=YEARLY;INTERVAL=100000"])
+def test_daily_and_rarer_rules_are_fine(rrule: str) -> None:
+    assert parse_plan(plan_text(meetings=[meeting(rrule=rrule)]), PATH).meetings[0].rrule == rrule
+
+
+def test_deeply_nested_toml_is_a_syntax_error_not_a_crash() -> None:
+    assert_names(plan_error("a = " + "[" * 100_000), None, None, "TOML", "verschachtelt")
+
+
+def test_a_file_larger_than_1_mb_is_not_read(tmp_path: Path) -> None:
+    path = tmp_path / "plan.toml"
+    with path.open("wb") as file:
+        file.truncate(2 * 1024 * 1024)  # sparse: nothing to read but its size
+    with pytest.raises(PlanError) as info:
+        load_plan(path)
+    assert_names(info.value, None, None, str(path), "größer als 1 MB",
+                 "ist das die Plandatei?")
+
+
+@pytest.mark.parametrize("newline", ["\r\n", "\r"], ids=["windows", "old-mac"])
+def test_other_line_endings_load(tmp_path: Path, newline: str) -> None:
+    path = tmp_path / "plan.toml"
+    path.write_bytes(plan_text().replace("\n", newline).encode("utf-8"))
+    assert load_plan(path).programme.name == "Testprogramm"
+
+
+def test_a_file_of_exactly_1_mb_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "plan.toml"
+    text = plan_text()
+    path.write_text(text + "#" * (1024 * 1024 - len(text.encode()) - 1) + "\n", encoding="utf-8")
+    assert load_plan(path).programme.name == "Testprogramm"
+
+
+def test_dev_zero_as_the_plan_reads_one_megabyte_and_stops() -> None:
+    with pytest.raises(PlanError) as info:
+        load_plan(Path("/dev/zero"))
+    assert_names(info.value, None, None, "/dev/zero", "größer als 1 MB")
+
+
+def test_a_named_pipe_without_a_writer_does_not_hang(tmp_path: Path) -> None:
+    fifo = tmp_path / "plan.toml"
+    os.mkfifo(fifo)
+    with pytest.raises(PlanError) as info:
+        load_plan(fifo)  # empty at once: no writer
+    assert_names(info.value, None, None, str(fifo), "[programme]")
+
+
+def test_a_pipe_with_a_plan_is_read() -> None:
+    # as with APBOT_PLAN=<(…) in a shell: the plan arrives through a pipe
+    read_end, write_end = os.pipe()
+    try:
+        os.write(write_end, plan_text().encode())
+        os.close(write_end)
+        assert load_plan(Path(f"/dev/fd/{read_end}")).programme.name == "Testprogramm"
+    finally:
+        os.close(read_end)
 
 
 def test_missing_file(tmp_path: Path) -> None:
@@ -654,6 +818,19 @@ def test_broken_plan_stops_the_process_with_one_clear_message(
         assert fragment in lines[0]
     # the plan is checked before the database is touched
     assert not (data_dir / "apbot.json").exists()
+
+
+def test_apbot_plan_dev_zero_stops_the_process_with_one_clear_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "/plan"],
+        cwd=ROOT, env=_env(Path("/dev/zero"), tmp_path / "data"), capture_output=True,
+        text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        "apbot startet nicht: /dev/zero: die Datei ist größer als 1 MB – ist das die Plandatei?"
+    ]
 
 
 def test_utf8_file_with_byte_order_mark_loads(tmp_path: Path) -> None:

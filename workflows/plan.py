@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
+import os
 import re
+import stat
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -12,11 +15,22 @@ from typing import Any
 
 from dateutil.rrule import rrulestr
 
-from workflows.quarters import Quarter
+from workflows.quarters import YEARS, Quarter, YearOutOfRange
 from workflows.workdays import valid_bundesland
 
 AP_ID = re.compile(r"^AP([1-9]\d{0,2})$")
 MEETING_KINDS = {"team": "Teambesprechung", "steering": "Steuerungsrunde"}
+# A plan is a few kilobytes; a larger file is not one (APBOT_PLAN=/dev/zero never ends).
+MAX_PLAN_BYTES = 1024 * 1024
+TOO_LARGE = "die Datei ist größer als 1 MB – ist das die Plandatei?"
+MAX_REMINDERS = 10  # reminders per milestone: more would flood the team chat
+# Meeting series meet at most once a day: sub-daily rules would post a summary every few
+# minutes, and dateutil steps through every minute or second of them.
+_SUB_DAILY = re.compile(r"\bFREQ\s*=\s*(?:HOURLY|MINUTELY|SECONDLY)\b", re.IGNORECASE)
+_SEVERAL_A_DAY = re.compile(r"\bBY(?:HOUR|MINUTE|SECOND)\s*=\s*[^;\s]*,", re.IGNORECASE)
+_NO_INTERVAL = re.compile(r"\bINTERVAL\s*=\s*0+(?!\d)", re.IGNORECASE)  # the same time forever
+ONCE_A_DAY = ("höchstens ein Termin am Tag: eine Sitzungsreihe tagt täglich, wöchentlich "
+              "oder seltener (z. B. „FREQ=WEEKLY;BYDAY=TU“)")
 
 
 class PlanError(Exception):
@@ -150,17 +164,32 @@ def _count(value: Any) -> int:
     return value
 
 
-def _positive(value: Any) -> int:
-    number = _count(value)
-    if number == 0:
-        raise ValueError("muss größer als 0 sein")
-    return number
+def _between(low: int, high: int, unit: str) -> Reader:
+    """A reader of whole numbers low..high: anything beyond cannot be meant and overflows."""
+    def read(value: Any) -> int:
+        number = _count(value)
+        if not low <= number <= high:
+            raise ValueError(f"erwartet eine ganze Zahl von {low} bis {high} ({unit}), "
+                             f"gefunden {value!r}")
+        return number
+    return read
+
+
+_reminder_day = _between(1, 365, "Tage vor dem Fälligkeitstag")
 
 
 def _day_counts(value: Any) -> tuple[int, ...]:
     if not isinstance(value, list):
         raise ValueError(f"erwartet eine Liste von Tagen wie [28, 7], gefunden {value!r}")
-    return tuple(sorted({_positive(v) for v in value}, reverse=True))
+    days = tuple(sorted({_reminder_day(v) for v in value}, reverse=True))
+    if len(days) > MAX_REMINDERS:
+        raise ValueError(f"höchstens {MAX_REMINDERS} Erinnerungen je Meilenstein, "
+                         f"gefunden {len(days)}")
+    return days
+
+
+def _year_problem(year: int) -> str:
+    return f"das Jahr {year} liegt außerhalb der Jahre {YEARS[0]} bis {YEARS[-1]}"
 
 
 def _clock_time(value: Any) -> time:
@@ -185,6 +214,8 @@ def _bundesland(value: Any) -> str:
 def _quarter(value: Any) -> Quarter:
     try:
         return Quarter.parse(_text(value))
+    except YearOutOfRange as err:
+        raise ValueError(f"{_year_problem(err.year)}, gefunden {value!r}") from None
     except ValueError:
         raise ValueError(f"erwartet ein Quartal wie „Q4 2026“, gefunden {value!r}") from None
 
@@ -196,6 +227,8 @@ def _due(value: Any) -> tuple[date, Quarter | None]:
     try:
         quarter = Quarter.parse(text)
         return quarter.last_day, quarter
+    except YearOutOfRange as err:
+        raise ValueError(f"{_year_problem(err.year)}, gefunden {value!r}") from None
     except ValueError:
         pass
     try:
@@ -209,17 +242,18 @@ def _due(value: Any) -> tuple[date, Quarter | None]:
 
 def _local_datetime(value: Any) -> datetime:
     if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            raise ValueError("Ortszeit ohne Zeitzone angeben, z. B. 2025-01-07T10:00")
-        return value
-    try:
-        parsed = datetime.fromisoformat(_text(value))
-    except ValueError:
-        raise ValueError(
-            f"erwartet Datum und Uhrzeit wie „2025-01-07T10:00“, gefunden {value!r}"
-        ) from None
+        parsed = value
+    else:
+        try:
+            parsed = datetime.fromisoformat(_text(value))
+        except ValueError:
+            raise ValueError(
+                f"erwartet Datum und Uhrzeit wie „2025-01-07T10:00“, gefunden {value!r}"
+            ) from None
     if parsed.tzinfo is not None:
         raise ValueError("Ortszeit ohne Zeitzone angeben, z. B. 2025-01-07T10:00")
+    if parsed.year not in YEARS:
+        raise ValueError(f"{_year_problem(parsed.year)}, gefunden {value!r}")
     return parsed
 
 
@@ -243,9 +277,10 @@ Schema = Mapping[str, tuple[Reader, Any]]
 PROGRAMME: Schema = {
     "name": (_nonempty, ...), "start": (_quarter, ...), "end": (_quarter, ...),
     "bundesland": (_bundesland, "SN"),
-    "stale_after_weeks": (_count, 6), "post_time": (_clock_time, "08:00"),
-    "reminder_days": (_day_counts, [28, 7]), "overdue_every_days": (_positive, 14),
-    "overdue_max": (_count, 4),
+    "stale_after_weeks": (_between(0, 104, "Wochen"), 6), "post_time": (_clock_time, "08:00"),
+    "reminder_days": (_day_counts, [28, 7]),
+    "overdue_every_days": (_between(1, 365, "Tage"), 14),
+    "overdue_max": (_between(0, 20, "Erinnerungen"), 4),
 }
 WORK_PACKAGE: Schema = {
     "id": (_ap_id, ...), "title": (_nonempty, ...), "description": (_text, ""),
@@ -259,7 +294,8 @@ MILESTONE: Schema = {
 MEETING: Schema = {
     "id": (_nonempty, ...), "title": (_nonempty, ...), "kind": (_meeting_kind, ...),
     "rrule": (_nonempty, ...), "dtstart": (_local_datetime, ...),
-    "duration_minutes": (_count, 60), "summary_before_minutes": (_positive, 60),
+    "duration_minutes": (_between(0, 24 * 60, "Minuten, höchstens ein Tag"), 60),
+    "summary_before_minutes": (_between(1, 7 * 24 * 60, "Minuten, höchstens 7 Tage"), 60),
     "assumed": (_flag, False),
 }
 TOP_LEVEL = {"programme", "work_package", "milestone", "meeting"}
@@ -312,6 +348,9 @@ def parse_plan(text: str, path: Path) -> Plan:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise PlanError(path, f"TOML-Syntaxfehler: {err}") from None
+    except RecursionError:  # "a = [[[[…" thousands deep
+        problem = "TOML-Syntaxfehler: Listen oder Tabellen zu tief verschachtelt"
+        raise PlanError(path, problem) from None
     unknown = sorted(set(document) - TOP_LEVEL)
     if unknown:
         raise PlanError(path, f"unbekannter Abschnitt [{unknown[0]}] "
@@ -351,12 +390,19 @@ def parse_plan(text: str, path: Path) -> Plan:
 
     meetings = []
     for name, v in _entries(path, document, "meeting", MEETING, "[[meeting]]"):
+        if _SUB_DAILY.search(v["rrule"]) or _SEVERAL_A_DAY.search(v["rrule"]):
+            raise PlanError(path, ONCE_A_DAY, name, "rrule")
+        if _NO_INTERVAL.search(v["rrule"]):
+            raise PlanError(path, "keine gültige RRULE (INTERVAL muss mindestens 1 sein)", name,
+                            "rrule")
         try:
-            first = rrulestr(v["rrule"], dtstart=v["dtstart"]).after(v["dtstart"], inc=True)
-        except (ValueError, TypeError) as err:
+            first = list(itertools.islice(rrulestr(v["rrule"], dtstart=v["dtstart"]), 20))
+        except (ValueError, TypeError, OverflowError) as err:
             raise PlanError(path, f"keine gültige RRULE ({err})", name, "rrule") from None
-        if first is None:
+        if not first:
             raise PlanError(path, "die Regel ergibt keinen einzigen Termin", name, "rrule")
+        if len({t.date() for t in first}) < len(first):  # e.g. an RDATE beside the rule
+            raise PlanError(path, ONCE_A_DAY, name, "rrule")
         meetings.append(Meeting(
             v["id"], v["title"], v["kind"], v["rrule"], v["dtstart"],
             timedelta(minutes=v["duration_minutes"]),
@@ -365,12 +411,36 @@ def parse_plan(text: str, path: Path) -> Plan:
     return Plan(path, programme, tuple(work_packages), tuple(milestones), tuple(meetings))
 
 
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes, at most MAX_PLAN_BYTES + 1 of them: a device may never end."""
+    # Non-blocking open: a named pipe without a writer would otherwise wait forever.
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise PlanError(path, "die Plandatei ist nicht lesbar: ein Verzeichnis, keine Datei")
+        if stat.S_ISREG(info.st_mode) and info.st_size > MAX_PLAN_BYTES:
+            raise PlanError(path, TOO_LARGE)
+        os.set_blocking(fd, True)
+        with open(fd, "rb", closefd=False) as file:
+            return file.read(MAX_PLAN_BYTES + 1)
+    finally:
+        os.close(fd)
+
+
 def load_plan(path: Path) -> Plan:
     """Read and validate the plan file."""
     try:
-        text = path.read_text(encoding="utf-8-sig")  # editors on Windows add a BOM
+        data = _read_bytes(path)
     except FileNotFoundError:
         raise PlanError(path, "die Plandatei gibt es nicht") from None
-    except (OSError, UnicodeDecodeError) as err:
+    except OSError as err:
         raise PlanError(path, f"die Plandatei ist nicht lesbar ({err})") from None
-    return parse_plan(text, path)
+    if len(data) > MAX_PLAN_BYTES:
+        raise PlanError(path, TOO_LARGE)
+    try:
+        text = data.decode("utf-8-sig")  # editors on Windows add a BOM
+    except UnicodeDecodeError as err:
+        raise PlanError(path, f"die Plandatei ist nicht lesbar ({err})") from None
+    # Universal newlines, as reading in text mode gave: old Mac files end lines with "\r".
+    return parse_plan(text.replace("\r\n", "\n").replace("\r", "\n"), path)
