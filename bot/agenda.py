@@ -121,7 +121,7 @@ def event_line(e: Event, today: date) -> str:
 def next_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> str:
     count = 5
     if args.strip():
-        if not args.strip().isdigit():
+        if not args.strip().isdecimal():  # not isdigit: "²" is a digit int() cannot read
             return "Wie viele? Zum Beispiel: /naechste 10"
         count = max(1, min(30, int(args)))
     today = local_today(ctx, now)
