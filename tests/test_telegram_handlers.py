@@ -405,6 +405,33 @@ async def test_messages_from_bots_and_without_sender_are_ignored(
     assert store.updates() == []
 
 
+async def test_linked_channel_posts_in_the_group_are_not_reports(
+    app: Application, fake: FakeRequest, store: Store  # type: ignore[type-arg]
+) -> None:
+    # A channel linked to the group: Telegram forwards each post as user 777000.
+    service = {"id": 777000, "is_bot": False, "first_name": "Telegram"}
+    channel = {"id": -1005555555555, "type": "channel", "title": "Bildungsbüro aktuell"}
+    await feed(app, message={**message("AP3: Einladungen verschickt, 60 %"), "from": service,
+                             "sender_chat": channel, "is_automatic_forward": True})
+    assert fake.sent() == []
+    assert store.updates() == []
+
+
+async def test_an_anonymous_group_admin_can_report(
+    app: Application, fake: FakeRequest, store: Store  # type: ignore[type-arg]
+) -> None:
+    anonymous = {"id": 1087968824, "is_bot": True, "first_name": "Group",
+                 "username": "GroupAnonymousBot"}
+    group = {"id": TEAM, "type": "supergroup", "title": "Koordinierungsteam Bildungskommunen"}
+    await feed(app, message={**message("AP3: Einladungen verschickt, 60 %"), "from": anonymous,
+                             "sender_chat": group})
+    [sent] = fake.sent()
+    assert sent["text"].startswith("✅ gespeichert: AP 3")
+    [update] = store.updates()
+    assert update.author.name == "Admins der Gruppe (anonym)"
+    assert update.author.id == TEAM
+
+
 async def test_plain_chatter_gets_no_answer(
     app: Application, fake: FakeRequest  # type: ignore[type-arg]
 ) -> None:
