@@ -351,33 +351,70 @@ class _LazyTables(dict[str, dict[str, Any]]):
 
 
 class DirectoryLock:
-    """An exclusive lock on a data directory, held for the life of the process."""
+    """An exclusive lock on a data directory, held for the life of the process.
+
+    The lock is taken on the directory itself (flock on its own descriptor): a lock
+    file can be deleted while the bot runs, and a second bot would then lock a new file
+    of the same name and write the same journal. apbot.lock only tells who holds the
+    directory (its PID, for the message); it is locked too, as apbot did before, so an
+    older apbot still running in the directory is seen as well.
+    """
 
     def __init__(self, directory: Path) -> None:
+        self.directory = directory
         self.path = directory / "apbot.lock"
+        self._dir_fd: int | None = None
         self._fd: int | None = None
 
     def acquire(self) -> None:
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            dir_fd = os.open(self.directory, os.O_RDONLY | os.O_DIRECTORY)
         except OSError as err:
-            raise StoreError(f"Die Sperrdatei {self.path} lässt sich nicht anlegen "
+            raise StoreError(f"Das Datenverzeichnis {self.directory} lässt sich nicht öffnen "
                              f"({err.strerror or err}).") from None
+        try:
+            self._lock(dir_fd)
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as err:
+                raise StoreError(f"Die Sperrdatei {self.path} lässt sich nicht anlegen "
+                                 f"({err.strerror or err}).") from None
+            try:
+                self._lock(fd)
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, str(os.getpid()).encode(), 0)
+            except BaseException:
+                os.close(fd)
+                raise
+        except BaseException:
+            os.close(dir_fd)  # closing drops the lock too
+            raise
+        self._dir_fd, self._fd = dir_fd, fd
+
+    def _lock(self, fd: int) -> None:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
-            os.close(fd)
+            holder = f" (PID {pid})" if (pid := self._holder()) else ""
             raise StoreLockedError(
-                f"Im Datenverzeichnis {self.path.parent} läuft schon ein apbot (PID {holder}). "
+                f"Im Datenverzeichnis {self.directory} läuft schon ein apbot{holder}. "
                 f"Pro Datenverzeichnis darf nur einer laufen."
             ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
-        self._fd = fd
+        except OSError as err:
+            raise StoreError(f"Das Datenverzeichnis {self.directory} lässt sich nicht sperren "
+                             f"({err.strerror or err}).") from None
+
+    def _holder(self) -> str:
+        """The PID written by the process that holds the lock ("" if the file is gone)."""
+        try:
+            with open(self.path, "rb") as file:
+                return file.read(32).decode(errors="replace").strip()
+        except OSError:
+            return ""
 
     def release(self) -> None:
-        if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
+        for fd in (self._fd, self._dir_fd):
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                os.close(fd)
+        self._fd = self._dir_fd = None
