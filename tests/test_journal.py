@@ -1,4 +1,8 @@
-"""The journal file on its own: whole lines count, a torn end is dropped, damage is named."""
+"""The journal file on its own: whole lines count, a torn end is dropped, damage is named.
+
+Only an unterminated last line (a torn append) is cut off; a damaged line that ends with
+a newline, the last one too, is refused and the file left as it is.
+"""
 
 from __future__ import annotations
 
@@ -34,7 +38,8 @@ def test_lines_written_are_read_back_in_order(tmp_path: Path) -> None:
     assert "läuft" in path.read_text(encoding="utf-8"), "readable text, not escapes"
 
 
-@pytest.mark.parametrize("tail", [b'{"log-0001": {"3": {"ty', b'{"log-0001":\x00\x00\x00\n'])
+@pytest.mark.parametrize("tail", [b'{"log-0001": {"3": {"ty', b'{"log-0001":\x00\x00\x00',
+                                  b'{"log-0001": {}}'])
 def test_a_torn_last_line_is_dropped_and_cut_off(tmp_path: Path, tail: bytes) -> None:
     path = tmp_path / "journal.jsonl"
     written(path, ONE)
@@ -54,6 +59,22 @@ def test_a_reader_beside_the_writer_leaves_a_line_being_written_alone(tmp_path: 
     before = path.read_bytes()
     assert Journal(path, writable=False).read() == [ONE]
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("last", [b'{"log-0001":\x00\x00\x00\n', b'{"log-0001": {"3": {"ty\n',
+                                  b'\n', b'["not", "a", "change"]\n'])
+def test_a_damaged_last_line_that_ends_with_a_newline_is_refused(tmp_path: Path,
+                                                                 last: bytes) -> None:
+    """A terminated line was written whole once: damage to it is no torn append."""
+    path = tmp_path / "journal.jsonl"
+    written(path, ONE)
+    damaged = path.read_bytes() + last
+    path.write_bytes(damaged)
+    with pytest.raises(JournalDamaged, match="Zeile 2"):
+        Journal(path, writable=True).read()
+    assert path.read_bytes() == damaged, "nothing is cut off"
+    with pytest.raises(JournalDamaged, match="Zeile 2"):
+        Journal(path, writable=False).read()
 
 
 def test_a_damaged_line_before_the_last_is_refused(tmp_path: Path) -> None:

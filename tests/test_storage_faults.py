@@ -3,12 +3,14 @@ damaged journal lines and log records, a deleted lock file, a backup that fails.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,6 +19,7 @@ from workflows.plan import Plan, load_plan
 from workflows.progress import Author, MilestoneMark, Update
 from workflows.storage import (
     DirectoryLock,
+    StoreCorruptError,
     StoreLockedError,
 )
 from workflows.store import Store
@@ -63,6 +66,113 @@ def on_disk(data_dir: Path) -> dict[str, bytes]:
     files = [data_dir / "apbot.json", *sorted((data_dir / "log").glob("*.json")),
              data_dir / "log" / "journal.jsonl"]
     return {str(p.relative_to(data_dir)): p.read_bytes() for p in files if p.exists()}
+
+
+# -- a damaged file stops start-up; apbot repairs nothing on its own -----------------------
+
+
+def _journal_with_two_reports(data_dir: Path) -> Path:
+    s = Store.open(data_dir, NOW)
+    s.add_update(upd("AP3: eins"), NOW)
+    s.add_update(upd("AP3: zwei", message_id=2), NOW)
+    s.close()
+    return data_dir / "log" / "journal.jsonl"
+
+
+def test_a_damaged_last_journal_line_with_its_newline_stops_start_up(tmp_path: Path) -> None:
+    journal = _journal_with_two_reports(tmp_path)
+    first, second = journal.read_bytes().splitlines(keepends=True)
+    damaged = first + second[:20] + b"\x00" * (len(second) - 21) + b"\n"
+    journal.write_bytes(damaged)
+    with pytest.raises(StoreCorruptError) as info:
+        Store.open(tmp_path, NOW)
+    assert str(journal) in str(info.value) and "Zeile 2" in str(info.value)
+    assert journal.read_bytes() == damaged, "nothing was cut off"
+
+
+def test_only_an_unterminated_last_journal_line_is_cut(tmp_path: Path) -> None:
+    journal = _journal_with_two_reports(tmp_path)
+    whole = journal.read_bytes()
+    journal.write_bytes(whole + b'{"log-0001":{"3":')
+    assert [u.text for u in reopened(tmp_path)[0]] == ["AP3: eins", "AP3: zwei"]
+    assert journal.read_bytes() == whole
+
+
+def _fold(data_dir: Path) -> None:
+    """Move every journal line into the log files, as a fold does."""
+    journal = data_dir / "log" / "journal.jsonl"
+    tables: dict[str, dict[str, Any]] = {}
+    for line in journal.read_text(encoding="utf-8").splitlines():
+        for name, docs in json.loads(line).items():
+            tables.setdefault(name, {}).update(docs)
+    for name, docs in tables.items():
+        path = data_dir / "log" / f"{name.removeprefix('log-')}.json"
+        path.write_text(json.dumps({name: docs}), encoding="utf-8")
+    journal.write_bytes(b"")
+
+
+BROKEN_RECORDS: dict[str, tuple[Any, str]] = {
+    "at-missing": (lambda d: d.pop("at"), "Feld 'at' fehlt"),
+    "at-not-a-date": (lambda d: d.update(at="gestern"), "kein Zeitpunkt"),
+    "at-naive": (lambda d: d.update(at="2026-03-10T09:30:00"), "keine Zeitzone"),
+    "at-a-number": (lambda d: d.update(at=5), "Feld 'at' hat den falschen Typ"),
+    "text-a-list": (lambda d: d.update(text=["x"]), "Feld 'text' hat den falschen Typ"),
+    "withdrawn-missing": (lambda d: d.pop("withdrawn"), "Feld 'withdrawn' fehlt"),
+    "forwarded-a-number": (lambda d: d.update(forwarded_from=3), "'forwarded_from'"),
+    "unknown-type": (lambda d: d.update(type="notiz"), "unbekannte Art 'notiz'"),
+    "no-type": (lambda d: d.pop("type"), "unbekannte Art None"),
+}
+
+
+@pytest.mark.parametrize("where", ["chunk", "journal"])
+@pytest.mark.parametrize("broken", list(BROKEN_RECORDS))
+def test_a_log_record_with_a_missing_or_wrong_field_stops_start_up(
+    tmp_path: Path, where: str, broken: str,
+) -> None:
+    _journal_with_two_reports(tmp_path)
+    if where == "chunk":
+        _fold(tmp_path)
+        path = tmp_path / "log" / "0001.json"
+        data = json.loads(path.read_text(encoding="utf-8"))
+        doc = data["log-0001"]["2"]
+    else:
+        path = tmp_path / "log" / "journal.jsonl"
+        first, second = path.read_text(encoding="utf-8").splitlines()
+        data = json.loads(second)
+        doc = data["log-0001"]["2"]
+    change, reason = BROKEN_RECORDS[broken]
+    change(doc)
+    text = json.dumps(data)
+    if where == "chunk":
+        path.write_text(text, encoding="utf-8")
+    else:
+        path.write_text(f"{first}\n{text}\n", encoding="utf-8")
+    before = path.read_bytes()
+    with pytest.raises(StoreCorruptError) as info:
+        Store.open(tmp_path, NOW)
+    message = str(info.value)
+    assert str(path) in message
+    assert "Eintrag 2" in message and reason in message
+    assert path.read_bytes() == before
+    with pytest.raises(StoreCorruptError):  # the lock was let go: the same reason again
+        Store.open(tmp_path, NOW)
+
+
+def test_a_mark_with_a_bad_day_and_a_record_with_a_bad_id_are_named(tmp_path: Path) -> None:
+    s = Store.open(tmp_path, NOW)
+    s.add_mark(mark(), NOW)
+    s.close()
+    _fold(tmp_path)
+    chunk = tmp_path / "log" / "0001.json"
+    data = json.loads(chunk.read_text(encoding="utf-8"))
+    data["log-0001"]["1"]["reached_on"] = "März"
+    chunk.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(StoreCorruptError, match="Eintrag 1: Feld 'reached_on' ist kein Datum"):
+        Store.open(tmp_path, NOW)
+    data["log-0001"] = {"eins": data["log-0001"]["1"]}
+    chunk.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(StoreCorruptError, match="Eintrag eins: keine gültige Nummer"):
+        Store.open(tmp_path, NOW)
 
 
 # -- the lock holds when apbot.lock is deleted ---------------------------------------------

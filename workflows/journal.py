@@ -7,9 +7,11 @@ journal holds what changed since the log files were last written in full; every
 it into them and empties it (compaction).
 
 A line is one write: a JSON object mapping table name → document id → document,
-or null for a document removed. Only whole lines count. The last line may be torn
-by a crash or a full disk — it was never confirmed, since its fsync did not return —
-and is dropped; any other line that does not parse means the file is damaged.
+or null for a document removed. Only whole lines count. An unterminated last line
+is an append torn by a crash or a full disk — it was never confirmed, since its fsync
+did not return — and is dropped; it is the only thing apbot cuts off on its own. Any
+line that ends with a newline and does not parse, the last one too, means the file
+is damaged: nothing is cut, and start-up stops naming the line.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ BYTES_KEPT = 1 << 20  # or this many bytes, so that start-up never parses much j
 
 
 class JournalDamaged(Exception):
-    """A line before the last does not parse; the message says which."""
+    """A whole (newline-terminated) line does not parse; the message says which."""
 
 
 class Journal:
@@ -44,20 +46,22 @@ class Journal:
         self._fd: int | None = None
 
     def read(self) -> list[Changes]:
-        """Every whole line, oldest first. A torn last line is dropped (and cut off)."""
+        """Every whole line, oldest first. An unterminated last line is dropped (and cut off).
+
+        Raises JournalDamaged for any whole line that does not parse: a line that ends
+        with a newline was written completely once, so damage to it is not a torn append.
+        """
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
             self.lines = self._size = 0
             return []
-        *whole, unfinished = raw.split(b"\n")  # after the last newline: a write cut short
+        *whole, _unfinished = raw.split(b"\n")  # after the last newline: a torn append
         entries: list[Changes] = []
         good = 0  # bytes of whole, parsed lines
         for number, line in enumerate(whole, start=1):
             entry = _parse(line)
             if entry is None:
-                if number == len(whole) and not unfinished:
-                    break  # the last line, torn by a crash: never confirmed
                 raise JournalDamaged(f"Zeile {number} ist unlesbar")
             entries.append(entry)
             good += len(line) + 1

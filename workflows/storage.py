@@ -183,6 +183,12 @@ class AtomicJSONStorage(Storage):
         for name in sorted(names):
             yield name, data[name] if name in data else self._log_table(name)
 
+    def damaged_record(self, table: str, doc_id: str, reason: str) -> StoreCorruptError:
+        """The error for a log record that does not make sense, naming where it is written."""
+        in_journal = doc_id in self._replay().get(table, {})
+        path = self.journal.path if in_journal else self.file_of(table)
+        return self._corrupt(path, f"Eintrag {doc_id}: {reason}")
+
     def _corrupt(self, path: Path, reason: str) -> StoreCorruptError:
         backup = newest_backup(self.backup_dir)
         hint = (f"Neueste Sicherung: {backup} – zum Wiederherstellen apbot beenden und den "

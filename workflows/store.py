@@ -52,11 +52,56 @@ def _author(user_id: int, name: str) -> Author:
     return Author(user_id, name)
 
 
+class _BadRecord(Exception):
+    """A log document that lacks a field or holds a wrong type; the message says which."""
+
+
+Kinds = type | tuple[type, ...]
+_NONE = type(None)
+_COMMON: dict[str, Kinds] = {
+    "author_id": int, "author_name": str, "chat_id": int, "message_id": (int, _NONE),
+    "at": str, "withdrawn": bool}
+_UPDATE_FIELDS = {"ap": str, "text": str, **_COMMON, "state": (str, _NONE),
+                  "percent": (int, _NONE)}
+_MARK_FIELDS = {"milestone": str, "reached_on": str, **_COMMON}
+_OPTIONAL: dict[str, Kinds] = {  # fields that older records lack
+    "forwarded_from": (str, _NONE), "withdrawn_by": (int, _NONE)}
+
+
+def _check(doc: Any, fields: dict[str, Kinds]) -> None:
+    for name, kind in fields.items():
+        if name not in doc:
+            raise _BadRecord(f"Feld {name!r} fehlt")
+        if not isinstance(doc[name], kind):
+            raise _BadRecord(f"Feld {name!r} hat den falschen Typ")
+    for name, kind in _OPTIONAL.items():
+        if not isinstance(doc.get(name), kind):
+            raise _BadRecord(f"Feld {name!r} hat den falschen Typ")
+
+
+def _moment(doc: Any) -> datetime:
+    try:
+        at = datetime.fromisoformat(doc["at"])
+    except ValueError:
+        raise _BadRecord(f"Feld 'at' ist kein Zeitpunkt: {doc['at']!r}") from None
+    if at.tzinfo is None:
+        raise _BadRecord(f"Feld 'at' hat keine Zeitzone: {doc['at']!r}")
+    return at
+
+
+def _day(doc: Any) -> date:
+    try:
+        return date.fromisoformat(doc["reached_on"])
+    except ValueError:
+        raise _BadRecord(f"Feld 'reached_on' ist kein Datum: {doc['reached_on']!r}") from None
+
+
 def _update_from(doc: Any, doc_id: int) -> Update:
+    _check(doc, _UPDATE_FIELDS)
     return Update(
         ap=doc["ap"], text=doc["text"], author=_author(doc["author_id"], doc["author_name"]),
         chat_id=doc["chat_id"], message_id=doc["message_id"],
-        at=datetime.fromisoformat(doc["at"]), state=doc["state"], percent=doc["percent"],
+        at=_moment(doc), state=doc["state"], percent=doc["percent"],
         forwarded_from=doc.get("forwarded_from"), withdrawn=doc["withdrawn"], id=doc_id,
     )
 
@@ -70,16 +115,25 @@ def _mark_doc(m: MilestoneMark) -> dict[str, Any]:
 
 
 def _mark_from(doc: Any, doc_id: int) -> MilestoneMark:
+    _check(doc, _MARK_FIELDS)
     return MilestoneMark(
-        milestone=doc["milestone"], reached_on=date.fromisoformat(doc["reached_on"]),
+        milestone=doc["milestone"], reached_on=_day(doc),
         author=_author(doc["author_id"], doc["author_name"]), chat_id=doc["chat_id"],
-        message_id=doc["message_id"], at=datetime.fromisoformat(doc["at"]),
+        message_id=doc["message_id"], at=_moment(doc),
         withdrawn=doc["withdrawn"], id=doc_id,
     )
 
 
 def _record_from(doc: Any, doc_id: int) -> Record:
-    return _mark_from(doc, doc_id) if doc.get("type") == "mark" else _update_from(doc, doc_id)
+    """The record a log document holds; _BadRecord if it does not hold one."""
+    if not isinstance(doc, dict):
+        raise _BadRecord("kein Objekt")
+    kind = doc.get("type")
+    if kind == "mark":
+        return _mark_from(doc, doc_id)
+    if kind == "update":
+        return _update_from(doc, doc_id)
+    raise _BadRecord(f"unbekannte Art {kind!r}")
 
 
 class Store:
@@ -105,8 +159,8 @@ class Store:
     def _reindex(self) -> None:
         """Rebuild the in-memory log from what TinyDB holds (after open or a failed write)."""
         self._db.clear_cache()
-        records = sorted((int(doc_id), _record_from(doc, int(doc_id)))
-                         for _, table in self._storage.log_tables()
+        records = sorted(self._parsed(name, doc_id, doc)
+                         for name, table in self._storage.log_tables()
                          for doc_id, doc in table.items())
         _author.cache_clear()
         self._records, self._by_ap, self._by_message, self._mark_ids = {}, {}, {}, []
@@ -114,6 +168,19 @@ class Store:
         self._last_id = 0
         for record_id, record in records:
             self._index(record_id, record)
+
+    def _parsed(self, table: str, doc_id: str, doc: Any) -> tuple[int, Record]:
+        """A log document as a record; StoreCorruptError naming its file if it is none."""
+        try:
+            record_id = int(doc_id)
+            if record_id < 1:
+                raise ValueError(doc_id)
+        except ValueError:
+            raise self._storage.damaged_record(table, doc_id, "keine gültige Nummer") from None
+        try:
+            return record_id, _record_from(doc, record_id)
+        except _BadRecord as err:
+            raise self._storage.damaged_record(table, doc_id, str(err)) from None
 
     def _index(self, record_id: int, record: Record) -> None:
         old = self._records.get(record_id)
