@@ -3,11 +3,13 @@ damaged journal lines and log records, a deleted lock file, a backup that fails.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -15,12 +17,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+import workflows.storage as storage_module
+from workflows.journal import Journal
 from workflows.plan import Plan, load_plan
 from workflows.progress import Author, MilestoneMark, Update
+from workflows.recording import Report, record
 from workflows.storage import (
     DirectoryLock,
     StoreCorruptError,
     StoreLockedError,
+    StoreWriteError,
 )
 from workflows.store import Store
 
@@ -66,6 +72,157 @@ def on_disk(data_dir: Path) -> dict[str, bytes]:
     files = [data_dir / "apbot.json", *sorted((data_dir / "log").glob("*.json")),
              data_dir / "log" / "journal.jsonl"]
     return {str(p.relative_to(data_dir)): p.read_bytes() for p in files if p.exists()}
+
+
+# -- one bad character blocks nothing ---------------------------------------------------
+
+
+def test_a_report_with_a_lone_surrogate_is_recorded_cleaned_and_later_ones_too(
+    tmp_path: Path, plan: Plan,
+) -> None:
+    s = Store.open(tmp_path, NOW)
+    try:
+        bad = Report(f"AP3: Einladungen{BAD} verschickt", Author(101, f"Anna{BAD}"), CHAT, 1,
+                     NOW, forwarded_from=f"Carla{BAD}")
+        outcome = record(s, plan, bad, NOW)
+        assert outcome.kind == "recorded"
+        [first] = outcome.updates
+        assert first.text == "AP3: Einladungen\ufffd verschickt"
+        assert first.author == Author(101, "Anna\ufffd")
+        assert first.forwarded_from == "Carla\ufffd"
+        assert s.updates() == [first], "memory holds what the disk holds"
+
+        later = record(s, plan, Report("AP4: Portal online", ANNA, CHAT, 2, NOW), NOW)
+        assert later.kind == "recorded"
+        assert s.updates() == [first, *later.updates]
+    finally:
+        s.close()
+    updates, _ = reopened(tmp_path)
+    assert updates == [first, *later.updates]
+
+
+def test_a_surrogate_pair_split_in_two_becomes_its_character(store: Store) -> None:
+    stored = store.add_update(upd("AP3: fertig \ud83d\ude00"), NOW)
+    assert stored.text == "AP3: fertig 😀"
+
+
+@pytest.mark.parametrize("operation", ["add_update", "save_update", "add_mark", "save_mark"])
+def test_each_write_of_the_log_stores_the_cleaned_text(tmp_path: Path, operation: str) -> None:
+    bad_author = Author(7, f"Herr{BAD} Schmidt")
+    s = Store.open(tmp_path, NOW)
+    try:
+        held: Update | MilestoneMark
+        if operation == "add_update":
+            held = s.add_update(upd(f"AP3: {BAD}", author=bad_author), NOW)
+            assert held.text == "AP3: \ufffd"
+        elif operation == "save_update":
+            first = s.add_update(upd(), NOW)
+            held = s.save_update(replace(first, text=f"AP3: neu{BAD}", author=bad_author), NOW)
+            assert held.text == "AP3: neu\ufffd"
+            assert s.update(first.id or 0) == held
+        elif operation == "add_mark":
+            held = s.add_mark(mark(bad_author), NOW)
+        else:
+            first_mark = s.add_mark(mark(), NOW)
+            held = s.save_mark(replace(first_mark, author=bad_author, withdrawn=True), NOW)
+        assert held.author.name == "Herr\ufffd Schmidt"
+        after = s.add_update(upd("AP4: danach", message_id=99), NOW)
+        in_memory = (s.updates(), s.marks())
+    finally:
+        s.close()
+    assert reopened(tmp_path) == in_memory
+    assert held in in_memory[0] or held in in_memory[1]
+    assert after in in_memory[0]
+
+
+# -- a write that fails in any way leaves memory as the disk is ---------------------------
+
+
+class Boom(Exception):
+    """Not an OSError: a failure nobody expected."""
+
+
+def test_a_journal_failing_with_any_exception_leaves_the_store_usable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    s = Store.open(tmp_path, NOW)
+    try:
+        kept = s.add_update(upd("AP3: bleibt"), NOW)
+        before = on_disk(tmp_path)
+
+        def broken(self: Journal, changes: object) -> None:
+            raise Boom("kaputt")
+
+        with monkeypatch.context() as patch:
+            patch.setattr(Journal, "append", broken)
+            with pytest.raises(StoreWriteError) as info:
+                s.add_update(upd("AP4: geht verloren", message_id=2), NOW)
+            with pytest.raises(StoreWriteError), s.transaction():
+                s.add_update(upd("AP5: auch", message_id=3), NOW)
+                s.add_mark(mark(), NOW)
+        assert isinstance(info.value.__cause__, Boom)
+        assert str(tmp_path / "log" / "journal.jsonl") in str(info.value)
+        assert "unverändert" in str(info.value)
+        assert on_disk(tmp_path) == before
+        assert s.updates() == [kept] and s.marks() == []
+        assert s.updates_of_message(CHAT, 2) == [] and s.updates("AP4") == []
+
+        later = s.add_update(upd("AP6: später", message_id=4), NOW)
+        assert later.id == kept.id + 1  # type: ignore[operator]
+        assert s.updates() == [kept, later]
+        in_memory = s.updates(), s.marks()
+    finally:
+        s.close()
+    assert reopened(tmp_path) == in_memory
+
+
+def test_an_exception_inside_a_transaction_drops_its_changes(store: Store, tmp_path: Path) -> None:
+    kept = store.add_update(upd("AP3: bleibt"), NOW)
+    before = on_disk(tmp_path)
+    with pytest.raises(Boom), store.transaction():
+        store.add_update(upd("AP4: nie gespeichert", message_id=2), NOW)
+        raise Boom
+    assert on_disk(tmp_path) == before
+    assert store.updates() == [kept]
+    assert store.add_update(upd("AP5: danach", message_id=3), NOW).id == 2
+
+
+def test_a_main_file_failing_after_the_journal_takes_the_journal_line_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    s = Store.open(tmp_path, NOW)
+    try:
+        kept = s.add_update(upd("AP3: bleibt"), NOW)
+        before = on_disk(tmp_path)
+
+        def broken(path: Path, payload: bytes) -> None:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        with monkeypatch.context() as patch:
+            patch.setattr(storage_module, "atomic_write", broken)
+            with pytest.raises(StoreWriteError) as info, s.transaction():
+                s.add_update(upd("AP4: mit Vermerk", message_id=2), NOW)
+                s.set_last_post_check(NOW)
+        message = str(info.value)
+        assert f"Speichern in {tmp_path / 'apbot.json'} fehlgeschlagen" in message
+        assert "unverändert" in message
+        assert on_disk(tmp_path) == before, "the journal line was taken back"
+        assert s.updates() == [kept] and s.last_post_check() is None
+    finally:
+        s.close()
+    assert reopened(tmp_path)[0] == [kept]
+
+
+def test_a_failed_journal_write_names_the_journal(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def full(*args: object) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(storage_module.os, "pwrite", full)
+    with pytest.raises(StoreWriteError) as info:
+        store.add_update(upd(), NOW)
+    assert f"Speichern in {tmp_path / 'log' / 'journal.jsonl'} fehlgeschlagen" in str(info.value)
 
 
 # -- a damaged file stops start-up; apbot repairs nothing on its own -----------------------

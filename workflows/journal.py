@@ -73,7 +73,11 @@ class Journal:
         return entries
 
     def append(self, changes: Changes) -> None:
-        """Write one line and fsync it; on OSError the file is as it was (or torn at the end)."""
+        """Write one line and fsync it; on any error the file is as it was (or torn at the end).
+
+        Text that UTF-8 cannot encode (a lone surrogate) raises UnicodeEncodeError before
+        anything is written; the Store cleans such text before it gets here.
+        """
         line = (json.dumps(changes, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
         fd = self._open()
         try:
@@ -87,12 +91,24 @@ class Journal:
             if os.fstat(fd).st_size > offset:
                 os.ftruncate(fd, offset)
             os.fsync(fd)
-        except OSError:
+        except BaseException:  # not only OSError: an interrupt mid-write leaves a torn end too
             with contextlib.suppress(OSError):
                 os.ftruncate(fd, self._size)
             raise
         self._size += len(line)
         self.lines += 1
+
+    @property
+    def end(self) -> int:
+        """Bytes of whole lines: where the next line goes."""
+        return self._size
+
+    def take_back(self, end: int) -> None:
+        """Remove the one line appended after `end` (read from `end` just before it)."""
+        fd = self._open()
+        os.ftruncate(fd, end)
+        self.lines, self._size = self.lines - 1, end
+        os.fsync(fd)
 
     def clear(self) -> None:
         """Empty the journal, once everything in it is in the log files."""

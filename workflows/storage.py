@@ -213,6 +213,7 @@ class AtomicJSONStorage(Storage):
         self._written = {}
         self._journaled = None
         self._on_disk = {}
+        self._pending = None  # a batch under way would otherwise write what was dropped
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
@@ -245,24 +246,32 @@ class AtomicJSONStorage(Storage):
             if name.startswith(LOG_PREFIX) and (docs := self._changed_docs(name, data[name])):
                 log_changes[name] = docs
         main_changed = any(not name.startswith(LOG_PREFIX) for name in changed)
-        path = self.journal.path
+        path, journal_end, appended = self.journal.path, self.journal.end, False
         try:
             self._backup_once_a_day()
             # The log first, the main file last: a crash in between leaves a record in
             # the log whose post-log or meta entry is missing, never the reverse.
             if log_changes:
                 self.journal.append(log_changes)
+                appended = True
             if main_changed:
                 path = self.path
                 atomic_write(path, _dumps({name: table for name, table in data.items()
                                            if not name.startswith(LOG_PREFIX)}))
-        except OSError as err:
-            # TinyDB has already changed the in-memory tables: forget them so the
-            # next read shows what is really on disk.
+        except BaseException as err:
+            # Whatever failed (a full disk, text UTF-8 cannot encode, a bug): TinyDB has
+            # already changed the in-memory tables, so forget them and the next read
+            # shows what is really on disk.
+            unchanged = not appended or self._take_back(journal_end)
             self.forget()
+            if not isinstance(err, Exception):
+                raise  # an interrupt or exit stays what it is
+            if not isinstance(err, OSError):
+                log.error("writing %s failed", path, exc_info=err)
+            outcome = ("die Datenbank ist unverändert" if unchanged else
+                       f"die Änderung am Fortschrittslog in {self.journal.path} bleibt")
             raise StoreWriteError(
-                f"Speichern in {path} fehlgeschlagen ({err.strerror or err}); "
-                f"die Datenbank ist unverändert."
+                f"Speichern in {path} fehlgeschlagen ({_write_reason(err)}); {outcome}."
             ) from err
         for name in changed:
             self._written[name] = data[name]
@@ -278,6 +287,16 @@ class AtomicJSONStorage(Storage):
         if self.journal.full:
             self._compact(data)
 
+    def _take_back(self, journal_end: int) -> bool:
+        """Remove the journal line of a write whose main file failed; False if it stays."""
+        try:
+            self.journal.take_back(journal_end)
+        except OSError as err:
+            log.warning("could not take back the last line of %s (%s); its change stays",
+                        self.journal.path, err.strerror or err)
+            return False
+        return True
+
     def _changed_docs(self, name: str, table: dict[str, Any]) -> dict[str, Any]:
         """The documents of a log table that differ from disk (None: removed)."""
         on_disk = self._on_disk.setdefault(name, {})
@@ -290,15 +309,17 @@ class AtomicJSONStorage(Storage):
         """Write each log table named in the journal to its file, then empty the journal.
 
         A crash in between leaves the journal full: read again, it changes nothing. A
-        failure (disk full) leaves the journal as it is, and everything in it is safe.
+        failure (disk full, or any other) leaves the journal as it is, and everything in
+        it is safe: the write it follows has succeeded, so it is not reported as failed.
         """
         try:
             for name in sorted(self._replay()):
                 atomic_write(self.file_of(name), _dumps({name: data[name]}))
             self.journal.clear()
-        except OSError as err:
+        except Exception as err:
             log.warning("could not fold the journal into the log files (%s); it keeps "
-                        "growing until that works", err.strerror or err)
+                        "growing until that works", _write_reason(err),
+                        exc_info=not isinstance(err, OSError))
             return
         self._journaled = {}
 
@@ -334,6 +355,13 @@ class AtomicJSONStorage(Storage):
     def close(self) -> None:
         self.journal.close()
         self.forget()
+
+
+def _write_reason(err: BaseException) -> str:
+    """What went wrong, for a write error's message and the log."""
+    if isinstance(err, OSError):
+        return err.strerror or str(err)
+    return type(err).__name__
 
 
 def _dumps(tables: Tables) -> bytes:

@@ -36,6 +36,40 @@ CHUNK = 100  # records per log file: the most a fold of the journal rewrites per
 Record = Update | MilestoneMark
 
 
+def _clean(text: str) -> str:
+    """`text` as UTF-8 can hold it: a lone surrogate (rare, but Telegram text can have one)
+    becomes U+FFFD, so one bad character never stops a report from being recorded."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        # Through UTF-16: a pair of surrogates becomes its character, a lone one U+FFFD.
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
+
+
+def _clean_or_none(text: str | None) -> str | None:
+    return None if text is None else _clean(text)
+
+
+def _clean_author(author: Author) -> Author:
+    name = _clean(author.name)
+    return author if name == author.name else Author(author.id, name)
+
+
+def _clean_update(u: Update) -> Update:
+    """The update as it is stored (see `_clean`)."""
+    cleaned = replace(u, ap=_clean(u.ap), text=_clean(u.text), author=_clean_author(u.author),
+                      state=_clean_or_none(u.state),
+                      forwarded_from=_clean_or_none(u.forwarded_from))
+    return u if cleaned == u else cleaned
+
+
+def _clean_mark(m: MilestoneMark) -> MilestoneMark:
+    """The mark as it is stored (see `_clean`)."""
+    cleaned = replace(m, milestone=_clean(m.milestone), author=_clean_author(m.author))
+    return m if cleaned == m else cleaned
+
+
 def _update_doc(u: Update) -> dict[str, Any]:
     return {
         "type": "update", "ap": u.ap, "text": u.text, "author_id": u.author.id,
@@ -212,10 +246,15 @@ class Store:
 
     @contextlib.contextmanager
     def _changing(self) -> Iterator[None]:
-        """A change of the log: if it does not reach the disk, memory follows the disk."""
+        """A change of the log: if it does not reach the disk, memory follows the disk.
+
+        Whatever the failure (not only an OSError), TinyDB's tables and the records held
+        here are dropped and read again from the files.
+        """
         try:
             yield
         except BaseException:
+            self._storage.forget()
             self._reindex()
             raise
 
@@ -302,15 +341,19 @@ class Store:
             self._chunk(record_id).update(doc, doc_ids=[record_id])
 
     def add_update(self, update: Update, now: datetime) -> Update:
-        """Store an update and return it with its id."""
+        """Store an update and return it as stored: with its id, its text cleaned."""
+        update = _clean_update(update)
         stored = replace(update, id=self._add(_update_doc(update), now))
         self._index(stored.id or 0, stored)
         return stored
 
-    def save_update(self, update: Update, now: datetime) -> None:
-        """Overwrite a stored update (same id), e.g. after an edit or an undo."""
+    def save_update(self, update: Update, now: datetime) -> Update:
+        """Overwrite a stored update (same id), e.g. after an edit or an undo; return it as
+        stored (text cleaned)."""
+        update = _clean_update(update)
         self._save(update.id, _update_doc(update), now)
         self._index(update.id or 0, update)
+        return update
 
     def update(self, update_id: int) -> Update | None:
         record = self._records.get(update_id)
@@ -344,13 +387,18 @@ class Store:
                 if isinstance(r := self._records[i], Update)]
 
     def add_mark(self, mark: MilestoneMark, now: datetime) -> MilestoneMark:
+        """Store a milestone mark and return it as stored: with its id, its text cleaned."""
+        mark = _clean_mark(mark)
         stored = replace(mark, id=self._add(_mark_doc(mark), now))
         self._index(stored.id or 0, stored)
         return stored
 
-    def save_mark(self, mark: MilestoneMark, now: datetime) -> None:
+    def save_mark(self, mark: MilestoneMark, now: datetime) -> MilestoneMark:
+        """Overwrite a stored mark (same id); return it as stored (text cleaned)."""
+        mark = _clean_mark(mark)
         self._save(mark.id, _mark_doc(mark), now)
         self._index(mark.id or 0, mark)
+        return mark
 
     def marks(self) -> list[MilestoneMark]:
         """All milestone marks (withdrawn ones too), oldest first."""
