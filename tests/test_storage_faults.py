@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import errno
 import json
+import logging
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,6 +25,7 @@ from workflows.plan import Plan, load_plan
 from workflows.progress import Author, MilestoneMark, Update
 from workflows.recording import Report, record
 from workflows.storage import (
+    BACKUP_RETRY,
     DirectoryLock,
     StoreCorruptError,
     StoreLockedError,
@@ -401,3 +404,92 @@ def test_an_older_apbot_holding_only_the_lock_file_is_seen(tmp_path: Path) -> No
         os.close(fd)
     Store.open(tmp_path, NOW).close()  # and the directory was let go again
 
+
+# -- a failed backup never blocks a write -------------------------------------------------
+
+
+def _store_with_yesterday(data_dir: Path) -> Store:
+    """A store with a report from yesterday, so today's first write takes a backup."""
+    s = Store.open(data_dir, NOW - timedelta(days=1))
+    s.add_update(upd("AP3: gestern"), NOW - timedelta(days=1))
+    s.close()
+    return Store.open(data_dir, NOW)
+
+
+def test_a_backup_dir_that_cannot_be_written_blocks_no_report(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture,
+) -> None:
+    backups = tmp_path / "backups"
+    s = _store_with_yesterday(tmp_path)
+    try:
+        backups.write_text("kein Verzeichnis")  # root ignores chmod; a file in the way does not
+        with caplog.at_level(logging.WARNING, logger="workflows.storage"):
+            first = s.add_update(upd("AP3: heute", message_id=2), NOW)
+        assert str(backups) in caplog.text, "the log names the file that failed"
+        assert s.updates()[-1] == first
+        [notice] = s.take_notices()
+        assert notice.startswith("⚠️ Die tägliche Sicherung der Datenbank ist fehlgeschlagen")
+        assert str(backups) in notice and "weiter gespeichert" in notice
+        assert s.take_notices() == [], "handed out once"
+
+        # later writes fail to back up again (an hour later it is retried), and say nothing
+        s.add_update(upd("AP3: gleich danach", message_id=3), NOW + timedelta(minutes=5))
+        s.add_update(upd("AP3: später", message_id=4), NOW + BACKUP_RETRY)
+        assert s.take_notices() == []
+    finally:
+        s.close()
+    assert [u.text for u in reopened(tmp_path)[0]] == [
+        "AP3: gestern", "AP3: heute", "AP3: gleich danach", "AP3: später"]
+
+
+def test_a_full_disk_for_the_backup_is_retried_after_an_hour_and_told_again_when_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    copies: list[Path] = []
+    full = [True]
+    real = shutil.copyfile
+
+    def copyfile(src: Path, dst: Path) -> Path:
+        copies.append(Path(dst))
+        if full[0]:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return Path(real(src, dst))
+
+    s = _store_with_yesterday(tmp_path)
+    monkeypatch.setattr(storage_module.shutil, "copyfile", copyfile)
+    backup = tmp_path / "backups" / f"apbot-{NOW.date().isoformat()}"
+    try:
+        s.add_update(upd("AP3: eins", message_id=2), NOW)
+        [notice] = s.take_notices()
+        assert "kein Platz mehr auf dem Datenträger" in notice
+        assert "bitte Speicherplatz prüfen" in notice
+        assert str(backup) in notice, "the backup, not a temporary file that is gone"
+        tried = len(copies)
+        assert tried == 1
+
+        s.add_update(upd("AP3: zwei", message_id=3), NOW + BACKUP_RETRY - timedelta(minutes=1))
+        assert len(copies) == tried, "not retried at every write"
+        s.add_update(upd("AP3: drei", message_id=4), NOW + BACKUP_RETRY)
+        assert len(copies) == 2 * tried, "retried an hour later"
+        assert s.take_notices() == []
+
+        full[0] = False
+        s.add_update(upd("AP3: vier", message_id=5), NOW + 2 * BACKUP_RETRY)
+        assert backup.is_dir() and s.take_notices() == []
+        assert [u["text"] for u in _backup_updates(backup)] == ["AP3: gestern", "AP3: eins",
+                                                                "AP3: zwei", "AP3: drei"]
+        full[0] = True  # the next day the disk is full again: told again, once
+        s.add_update(upd("AP3: fünf", message_id=6), NOW + timedelta(days=1))
+        s.add_update(upd("AP3: sechs", message_id=7), NOW + timedelta(days=1, hours=2))
+        assert len(s.take_notices()) == 1
+    finally:
+        s.close()
+    assert len(reopened(tmp_path)[0]) == 7
+
+
+def _backup_updates(backup: Path) -> list[dict[str, Any]]:
+    docs: dict[str, Any] = {}
+    for line in (backup / "log" / "journal.jsonl").read_text(encoding="utf-8").splitlines():
+        for table in json.loads(line).values():
+            docs.update(table)
+    return [docs[k] for k in sorted(docs, key=int)]

@@ -12,6 +12,7 @@ replaced atomically.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import logging
@@ -19,7 +20,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from tinydb.storages import Storage
 from workflows.journal import Changes, Journal, JournalDamaged, fsync_dir
 
 BACKUPS_KEPT = 14
+BACKUP_RETRY = timedelta(hours=1)  # a failed backup is tried again this much later
 LOG_PREFIX = "log-"  # tables named so live in log/<number>.json
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,48 @@ class StoreLockedError(StoreError):
 
 class StoreWriteError(StoreError):
     """A write failed (disk full, permissions); the previous files are intact."""
+
+
+class Notices:
+    """Problems the admins are told about: each once, until it is over and comes back."""
+
+    def __init__(self) -> None:
+        self._active: set[str] = set()
+        self._pending: list[str] = []
+
+    def problem(self, key: str, text: str) -> None:
+        """`key` is failing; `text` is handed out unless it is failing already."""
+        if key not in self._active:
+            self._active.add(key)
+            self._pending.append(text)
+
+    def resolved(self, key: str) -> None:
+        """`key` works again: its next failure is told again."""
+        self._active.discard(key)
+
+    def take(self) -> list[str]:
+        """The notices not yet handed out, oldest first; each is handed out once."""
+        pending, self._pending = self._pending, []
+        return pending
+
+
+_REASONS = {
+    errno.ENOSPC: "kein Platz mehr auf dem Datenträger",
+    errno.EDQUOT: "Speicherkontingent erschöpft",
+    errno.EACCES: "keine Berechtigung",
+    errno.EPERM: "keine Berechtigung",
+    errno.EROFS: "Datenträger nur lesbar",
+    errno.EIO: "Ein-/Ausgabefehler",
+    errno.EEXIST: "dort liegt eine Datei statt eines Verzeichnisses",
+    errno.ENOTDIR: "dort liegt eine Datei statt eines Verzeichnisses",
+}
+
+
+def _reason(err: BaseException) -> str:
+    """Why a file operation failed, in German where the cause is a common one."""
+    if isinstance(err, OSError):
+        return _REASONS.get(err.errno or 0) or err.strerror or str(err)
+    return type(err).__name__
 
 
 def newest_backup(backup_dir: Path) -> Path | None:
@@ -96,8 +140,10 @@ class AtomicJSONStorage(Storage):
         self.log_dir = path.parent / "log"
         self.backup_dir = backup_dir
         self.read_only = read_only
-        self.write_day: date | None = None  # set by the Store before each write
+        self.write_time: datetime | None = None  # set by the Store before each write
+        self.notices = Notices()
         self._backed_up_on: date | None = None
+        self._backup_failed: tuple[date, datetime] | None = None  # day, when (UTC)
         self._data: Tables | None = None
         self._written: dict[str, dict[str, Any]] = {}  # table → the dict last on disk
         self._batching = False
@@ -246,9 +292,9 @@ class AtomicJSONStorage(Storage):
             if name.startswith(LOG_PREFIX) and (docs := self._changed_docs(name, data[name])):
                 log_changes[name] = docs
         main_changed = any(not name.startswith(LOG_PREFIX) for name in changed)
+        self._backup_once_a_day()  # never raises: a failed backup does not stop a write
         path, journal_end, appended = self.journal.path, self.journal.end, False
         try:
-            self._backup_once_a_day()
             # The log first, the main file last: a crash in between leaves a record in
             # the log whose post-log or meta entry is missing, never the reverse.
             if log_changes:
@@ -328,29 +374,65 @@ class AtomicJSONStorage(Storage):
         return [p for p in [self.path, *chunks, self.journal.path] if p.exists()]
 
     def _backup_once_a_day(self) -> None:
-        """Copy every file to backups/apbot-<day>/ before the day's first write."""
-        day = self.write_day
-        if day is None or day == self._backed_up_on:
+        """Copy every file to backups/apbot-<day>/ before the day's first write.
+
+        A failed backup never stops the write: it is logged naming the file that failed,
+        the admins get one notice (until a backup works again), and it is tried again at
+        the first write `BACKUP_RETRY` later or on another day — so the day's backup may
+        hold the database as it was at a later write of that day.
+        """
+        now = self.write_time
+        if now is None:
             return
-        files = self._files()
-        if files:
-            self.backup_dir.mkdir(exist_ok=True)
-            target = self.backup_dir / f"{self.path.stem}-{day.isoformat()}"
-            if not target.exists():
-                tmp = self.backup_dir / f".{target.name}.tmp"
-                try:
-                    shutil.rmtree(tmp, ignore_errors=True)
-                    for path in files:
-                        dest = tmp / path.relative_to(self.path.parent)
-                        dest.parent.mkdir(parents=True, exist_ok=True)
-                        shutil.copyfile(path, dest)
-                    os.replace(tmp, target)
-                finally:
-                    shutil.rmtree(tmp, ignore_errors=True)
-            for old in sorted(p for p in self.backup_dir.glob(f"{self.path.stem}-*")
-                              if p.is_dir())[:-BACKUPS_KEPT]:
-                shutil.rmtree(old, ignore_errors=True)
-        self._backed_up_on = day
+        day, instant = now.date(), now.astimezone(UTC)  # UTC: no repeated autumn hour
+        if day == self._backed_up_on:
+            return
+        failed = self._backup_failed
+        if failed is not None and failed[0] == day and instant < failed[1] + BACKUP_RETRY:
+            return
+        target = self.backup_dir / f"{self.path.stem}-{day.isoformat()}"
+        tmp = self.backup_dir / f".{target.name}.tmp"
+        where = self.backup_dir  # what is being written, for the log when it fails
+        try:
+            files = self._files()
+            if files:
+                self.backup_dir.mkdir(exist_ok=True)
+                if not target.exists():
+                    try:
+                        shutil.rmtree(tmp, ignore_errors=True)
+                        for path in files:
+                            where = dest = tmp / path.relative_to(self.path.parent)
+                            dest.parent.mkdir(parents=True, exist_ok=True)
+                            shutil.copyfile(path, dest)
+                        where = target
+                        os.replace(tmp, target)
+                    finally:
+                        shutil.rmtree(tmp, ignore_errors=True)
+                for old in sorted(p for p in self.backup_dir.glob(f"{self.path.stem}-*")
+                                  if p.is_dir())[:-BACKUPS_KEPT]:
+                    shutil.rmtree(old, ignore_errors=True)
+        except Exception as err:
+            self._backup_failed = (day, instant)
+            # A file of the database that cannot be read is named by the error itself.
+            source = isinstance(err, OSError) and err.filename and Path(os.fsdecode(err.filename))
+            if source and not source.is_relative_to(self.backup_dir):
+                where = source
+            log.warning("the daily backup failed at %s (%s); the write goes ahead, the "
+                        "backup to %s is tried again from %s on", where, _write_reason(err),
+                        target, (instant + BACKUP_RETRY).isoformat(timespec="minutes"),
+                        exc_info=not isinstance(err, OSError))
+            # The admins are shown the backup, not a temporary file that is gone again.
+            shown = target if where.is_relative_to(tmp) else where
+            full = isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT)
+            advice = "bitte Speicherplatz prüfen" if full else f"bitte {shown} prüfen"
+            self.notices.problem(
+                "backup",
+                f"⚠️ Die tägliche Sicherung der Datenbank ist fehlgeschlagen ({_reason(err)}): "
+                f"{shown}. Die Meldungen werden weiter gespeichert; {advice}.",
+            )
+            return
+        self._backed_up_on, self._backup_failed = day, None
+        self.notices.resolved("backup")
 
     def close(self) -> None:
         self.journal.close()

@@ -310,7 +310,14 @@ class Store:
 
     def _write(self, now: datetime) -> None:
         # The storage keeps one backup per day, taken before that day's first write.
-        self._storage.write_day = now.date()
+        self._storage.write_time = now
+
+    def take_notices(self) -> list[str]:
+        """German one-line notices for the admins not yet handed out (e.g. a failed backup).
+
+        Each problem is handed out once, and again only after it was over and came back.
+        """
+        return self._storage.notices.take()
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
