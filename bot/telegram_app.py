@@ -28,6 +28,7 @@ from telegram.ext import (
 
 from bot.access import team_chat
 from bot.core import SORRY, Core
+from bot.format import esc
 from bot.inbox import Event, Inbox
 from bot.messages import ButtonPress, Clock, Incoming, Reply, system_clock
 from bot.outbox import Attempt, Outbox
@@ -210,6 +211,30 @@ async def apologise(bot: Bot, chat_id: int) -> None:
         await send_text(bot, chat_id, SORRY)
     except TelegramError as err:
         log.warning("could not send the apology: %s", err)
+
+
+def tell_admins(app: Application, text: str) -> None:  # type: ignore[type-arg]
+    """A notice for whoever runs apbot (a failed backup, posting stopped): in each admin's
+    private chat, or the team chat when no admin is configured; sent in the background."""
+    core: Core = app.bot_data[CORE]
+    targets: list[int | None] = [*sorted(core.ctx.settings.admin_ids)] or [team_chat(core.ctx)]
+    for chat_id in targets:
+        if chat_id is not None:
+            app.bot_data[OUTBOX].later(chat_id, [partial(send_notice, app.bot, chat_id, text)])
+
+
+def hand_out_notices(app: Application) -> None:  # type: ignore[type-arg]
+    """The store's notices not yet handed out, to the admins."""
+    core: Core = app.bot_data[CORE]
+    for notice in core.ctx.store.take_notices():
+        tell_admins(app, notice)
+
+
+async def send_notice(bot: Bot, chat_id: int, text: str) -> None:
+    try:
+        await send_text(bot, chat_id, esc(text))
+    except TelegramError as err:  # e.g. the admin never opened a chat with the bot
+        log.warning("could not tell chat %s: %s (%s)", chat_id, text, err)
 
 
 async def start_posting(app: Application) -> None:  # type: ignore[type-arg]

@@ -31,6 +31,7 @@ from bot.telegram_app import (
     TRACKING,
     Tracking,
     build_application,
+    hand_out_notices,
     on_start,
     stop_posting,
 )
@@ -141,6 +142,7 @@ async def handle(app: Application, inbox: Inbox, event: Event,  # type: ignore[t
         app.bot_data.pop(TRACKING, None)
     chat = update.effective_chat.id if update.effective_chat is not None else None
     app.bot_data[OUTBOX].then(chat, lambda: inbox.done(event))
+    hand_out_notices(app)
 
 
 async def _connect(app: Application, stopping: asyncio.Event) -> None:  # type: ignore[type-arg]

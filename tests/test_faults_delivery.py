@@ -8,11 +8,12 @@ the team would see afterwards.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -214,3 +215,23 @@ def test_a_deleted_lock_file_does_not_let_a_second_bot_start(tmp_path: Path) -> 
         assert result.returncode != 0
         assert "läuft schon ein apbot" in result.stderr
         assert "Traceback" not in result.stderr
+
+
+# --------------------------------------------------------------------------- §3 backups
+
+
+def test_a_failed_backup_blocks_no_report_and_the_admin_is_told_once(tmp_path: Path) -> None:
+    data, log = tmp_path / "data", tmp_path / "bot.log"
+    Store.open(data, datetime(2026, 11, 2, 9, 0, tzinfo=UTC)).close()  # an older database
+    shutil.rmtree(data / "backups", ignore_errors=True)
+    (data / "backups").write_text("a file where the backups should go")
+    with FakeBotAPI() as api, BotProcess(api, data, log) as bot:
+        reports = [api.push_message(f"AP3: Runde {i} verschickt", chat_type="private",
+                                    user_id=ADMIN_ID) for i in range(3)]
+        wait_until(lambda: len(confirmations(api)) == 3, 15, lambda: bot.log()[-2000:])
+        api.push_message("/status AP3", chat_type="private", user_id=ADMIN_ID)
+        api.wait_for_text("Bildungskonferenzen", chat_id=ADMIN_ID)
+    assert stored(data) == Counter(key_of(r) for r in reports)
+    notices = [m for m in api.sent_messages(ADMIN_ID) if "Sicherung" in str(m.get("text"))]
+    assert len(notices) == 1, notices
+    assert str(data / "backups") in bot.log()
