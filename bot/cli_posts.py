@@ -36,7 +36,11 @@ def parse_moment(text: str, tz: ZoneInfo, default_time: time = time(0)) -> datet
 
 
 def schedule_text(ctx: Context, start: datetime, days: int) -> str:
-    end = start + timedelta(days=days)
+    try:
+        end = start + timedelta(days=days)
+    except OverflowError:
+        raise UsageError(f"{days} Tage ab {start:%d.%m.%Y} reichen über das Jahr 9999 hinaus; "
+                         "bitte weniger Tage angeben.") from None
     head = f"Geplante Beiträge vom {start:%d.%m.%Y %H:%M} bis {end:%d.%m.%Y %H:%M}:"
     return to_plain(f"{head}\n{schedule_listing(upcoming_posts(ctx, start, end))}")
 
@@ -70,10 +74,13 @@ def preview_text(ctx: Context, kind: str, subject: str | None, moment: datetime)
             ids = ", ".join(m.id for m in plan.meetings)
             raise UsageError(f"Eine Sitzung „{subject}“ gibt es im Plan nicht (da sind: {ids}).")
         meeting = meetings[0]
-        upcoming = occurrences(meeting, tz, moment, moment + timedelta(days=400))
-        if not upcoming:
+        try:
+            upcoming = occurrences(meeting, tz, moment, moment + timedelta(days=400))
+            start = upcoming[0] - meeting.summary_before if upcoming else None
+        except OverflowError:  # the end of the calendar, or an absurd lead time
+            start = None
+        if start is None:
             raise UsageError(f"Nach {moment:%d.%m.%Y} hat „{meeting.title}“ keinen Termin mehr.")
-        start = upcoming[0] - meeting.summary_before
         post = _pick(meeting_posts(plan, tz, start - timedelta(minutes=1), start),
                      kind, meeting.id, start - timedelta(minutes=1))
     else:

@@ -7,6 +7,7 @@ the shipped plan (or a variant of its text) and an injected `now`.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,6 +17,7 @@ import pytest
 from workflows.plan import Plan, PlanError, load_plan, parse_plan
 from workflows.posts import (
     LATE_AFTER,
+    MAX_LOOK_BACK,
     Post,
     due_posts,
     first_look_back,
@@ -455,8 +457,11 @@ def test_first_look_back_covers_the_longest_window() -> None:
     assert first_look_back(PLAN) == timedelta(days=28)  # reminder 28 days before due
     short = variant(("reminder_days = [28, 7]", "reminder_days = [7]"))
     assert first_look_back(short) == timedelta(days=14)  # quarterly and overdue windows
-    long_summary = variant(("summary_before_minutes = 1440", "summary_before_minutes = 43200"))
+    steering = replace(PLAN.meetings[1], summary_before=timedelta(days=30))
+    long_summary = replace(PLAN, meetings=(PLAN.meetings[0], steering))
     assert first_look_back(long_summary) == timedelta(days=30)
+    huge = replace(PLAN, programme=replace(PLAN.programme, reminder_days=(999_999_999,)))
+    assert first_look_back(huge) == MAX_LOOK_BACK
 
 
 def test_summary_at_the_meeting_start_is_refused_by_the_plan() -> None:

@@ -68,9 +68,12 @@ def team_summary(plan: Plan, meeting: Meeting, occurrence: datetime, updates: li
     grouped = tuple((wp.id, tuple(sorted((u for u in recent if u.ap == wp.id),
                                          key=lambda u: u.at)))
                     for wp in plan.work_packages if any(u.ap == wp.id for u in recent))
-    after = occurrences(meeting, tz, occurrence + timedelta(seconds=1),
-                        occurrence + timedelta(days=400))
-    horizon = after[0].date() if after else occurrence.date() + timedelta(days=7)
+    try:
+        after = occurrences(meeting, tz, occurrence + timedelta(seconds=1),
+                            occurrence + timedelta(days=400))
+        horizon = after[0].date() if after else occurrence.date() + timedelta(days=7)
+    except OverflowError:  # a meeting at the end of the year 9999
+        horizon = date.max
     today = occurrence.astimezone(tz).date()
     reached = reached_milestones(marks)
     due = tuple(milestone_status(m, reached, today)

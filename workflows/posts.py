@@ -2,14 +2,22 @@
 
 Every post has a key (kind, subject, occurrence). The scheduler only wakes
 `due_posts`; the post log in the store decides that no key is ever sent twice,
-and `CATCH_UP` decides whether a post missed while apbot was down is still worth sending.
+and each post's `useful_until` decides whether a post missed while apbot was down is
+still worth sending.
+
+Times are compared as UTC instants, never as local wall-clock times: two aware
+datetimes with the same `tzinfo` compare (and subtract) by wall time and ignore
+`fold`, so 02:10 in the second pass of the autumn change's repeated hour would count
+as before 02:30 in its first pass. Dates computed from the plan's numbers (reminder
+days, overdue intervals, summary lead times) can leave the calendar for absurd values:
+such a post is left out, never an OverflowError.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from workflows.meetings import occurrences
@@ -23,6 +31,12 @@ KINDS = ("quarterly", "milestone", "overdue", "meeting")
 LATE_AFTER = timedelta(minutes=5)
 QUARTERLY_WINDOW = timedelta(days=14)
 OVERDUE_WINDOW = timedelta(days=14)
+# No overdue notice later than this after the due date, whatever the plan's numbers say.
+OVERDUE_HORIZON = timedelta(days=3660)
+# The longest look back for missed posts; more is never useful and can leave the calendar.
+MAX_LOOK_BACK = timedelta(days=400)
+# A day before the end of the calendar, so that it converts to any time zone.
+END_OF_TIME = datetime(9999, 12, 30, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -43,20 +57,35 @@ def _at(day: date, clock: time, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, clock, tz)
 
 
+def utc(moment: datetime) -> datetime:
+    """The same instant in UTC: what every comparison of post times uses."""
+    return moment.astimezone(UTC)
+
+
 def quarterly_posts(plan: Plan, tz: ZoneInfo) -> list[Post]:
     """08:00 on the first working day of each quarter of the programme."""
     prog = plan.programme
     posts = []
     for q in quarters_between(prog.start, prog.end):
-        day = first_working_day_from(q.first_day, prog.bundesland)
-        at = _at(day, prog.post_time, tz)
-        posts.append(Post(f"quarterly:{q}", "quarterly", str(q), at, at + QUARTERLY_WINDOW,
+        try:
+            day = first_working_day_from(q.first_day, prog.bundesland)
+            at = _at(day, prog.post_time, tz)
+            useful_until = at + QUARTERLY_WINDOW
+        except OverflowError:  # the last days of the year 9999
+            continue
+        posts.append(Post(f"quarterly:{q}", "quarterly", str(q), at, useful_until,
                           f"Quartalsüberblick {q}"))
     return posts
 
 
-def milestone_posts(plan: Plan, tz: ZoneInfo, reached: Iterable[str]) -> list[Post]:
-    """Reminders before each open milestone, then overdue notices after it."""
+def milestone_posts(plan: Plan, tz: ZoneInfo, reached: Iterable[str],
+                    until: date | None = None) -> list[Post]:
+    """Reminders before each open milestone, then overdue notices after it.
+
+    The overdue series ends after `overdue_max` notices, after `until` (when given: the
+    caller needs nothing later) and at the latest OVERDUE_HORIZON after the due date, so
+    a huge `overdue_max` cannot keep this busy for ages.
+    """
     prog = plan.programme
     done = set(reached)
     posts = []
@@ -65,18 +94,41 @@ def milestone_posts(plan: Plan, tz: ZoneInfo, reached: Iterable[str]) -> list[Po
             continue
         due_start = _at(m.due, time.min, tz)
         for days in prog.reminder_days:
-            at = _at(m.due - timedelta(days=days), prog.post_time, tz)
+            try:
+                at = _at(m.due - timedelta(days=days), prog.post_time, tz)
+            except OverflowError:  # before the year 1: no such day
+                continue
             posts.append(Post(f"milestone:{m.id}:{days}", "milestone", m.id, at, due_start,
                               f"Erinnerung {m.id} {m.title} (in {days} Tagen fällig)",
                               number=days))
-        day = first_working_day_after(m.due, prog.bundesland)
+        posts += _overdue_posts(plan, m.id, m.title, m.due, tz, until)
+    return posts
+
+
+def _overdue_posts(plan: Plan, milestone_id: str, title: str, due: date, tz: ZoneInfo,
+                   until: date | None) -> list[Post]:
+    prog = plan.programme
+    posts: list[Post] = []
+    try:
+        last = due + OVERDUE_HORIZON
+    except OverflowError:
+        last = date.max
+    if until is not None:
+        last = min(last, until)
+    try:
+        day = first_working_day_after(due, prog.bundesland)
         for n in range(1, prog.overdue_max + 1):
+            if day > last:
+                break
             at = _at(day, prog.post_time, tz)
-            posts.append(Post(f"overdue:{m.id}:{n}", "overdue", m.id, at, at + OVERDUE_WINDOW,
-                              f"Überfällig {n}/{prog.overdue_max}: {m.id} {m.title}",
+            posts.append(Post(f"overdue:{milestone_id}:{n}", "overdue", milestone_id, at,
+                              at + OVERDUE_WINDOW,
+                              f"Überfällig {n}/{prog.overdue_max}: {milestone_id} {title}",
                               number=n))
             day = first_working_day_from(day + timedelta(days=prog.overdue_every_days),
                                          prog.bundesland)
+    except OverflowError:  # the series runs past the year 9999: it ends there
+        pass
     return posts
 
 
@@ -92,11 +144,21 @@ def meeting_posts(plan: Plan, tz: ZoneInfo, start: datetime, end: datetime) -> l
     """A summary before each meeting whose summary time (after any move) lies in start..end."""
     posts = []
     slack = timedelta(hours=2)  # a moved post may leave the window its meeting gives
+    first, last = utc(start), utc(end)
     for meeting in plan.meetings:
-        for t in occurrences(meeting, tz, start + meeting.summary_before - slack,
-                             end + meeting.summary_before + slack, plan.programme.last_day):
-            at = _avoid_dst_hour((t - meeting.summary_before).astimezone(tz))
-            if not start <= at <= end:
+        try:
+            found = occurrences(meeting, tz, start + meeting.summary_before - slack,
+                                end + meeting.summary_before + slack, plan.programme.last_day)
+        except OverflowError:  # a lead time that leaves the calendar: no summaries
+            continue
+        for t in found:
+            try:
+                # Wall-clock arithmetic on purpose: a summary a day before a 14:00
+                # meeting comes at 14:00, also across a change of the clocks.
+                at = _avoid_dst_hour((t - meeting.summary_before).astimezone(tz))
+            except OverflowError:
+                continue
+            if not first <= utc(at) <= last:
                 continue
             posts.append(Post(f"meeting:{meeting.id}:{t.replace(tzinfo=None).isoformat()}",
                               "meeting", meeting.id, at, t,
@@ -109,10 +171,15 @@ def planned_posts(plan: Plan, marks: Iterable[MilestoneMark], tz: ZoneInfo, star
                   end: datetime) -> list[Post]:
     """Every post due in start..end (inclusive), in time order."""
     reached = reached_milestones(marks)
-    posts = [*quarterly_posts(plan, tz), *milestone_posts(plan, tz, reached)]
-    posts = [p for p in posts if start <= p.at <= end]
+    first, last = utc(start), utc(end)
+    try:
+        until = end.astimezone(tz).date()
+    except OverflowError:
+        until = date.max
+    posts = [*quarterly_posts(plan, tz), *milestone_posts(plan, tz, reached, until=until)]
+    posts = [p for p in posts if first <= utc(p.at) <= last]
     posts += meeting_posts(plan, tz, start, end)
-    return sorted(posts, key=lambda p: (p.at, p.key))
+    return sorted(posts, key=lambda p: (utc(p.at), p.key))
 
 
 @dataclass(frozen=True)
@@ -132,11 +199,13 @@ def due_posts(plan: Plan, marks: Iterable[MilestoneMark], tz: ZoneInfo, now: dat
     a burst of stale reminders.
     """
     decisions = []
+    now_utc = utc(now)
     for post in planned_posts(plan, marks, tz, since, now):
         if post.key in logged:
             continue
-        if now <= post.useful_until:
-            late = post.at < up_since or now - post.at > LATE_AFTER
+        if now_utc <= utc(post.useful_until):
+            at = utc(post.at)
+            late = at < utc(up_since) or now_utc - at > LATE_AFTER
             decisions.append(Decision(post, "send", late))
         else:
             decisions.append(Decision(post, "skip", True))
@@ -144,17 +213,27 @@ def due_posts(plan: Plan, marks: Iterable[MilestoneMark], tz: ZoneInfo, now: dat
 
 
 def first_look_back(plan: Plan) -> timedelta:
-    """On the very first start, how far back missed posts may still be useful."""
-    return max(QUARTERLY_WINDOW, OVERDUE_WINDOW,
-               timedelta(days=max(plan.programme.reminder_days, default=0)),
-               max((m.summary_before for m in plan.meetings), default=timedelta(0)))
+    """How far back a missed post may still be useful: the longest catch-up window.
+
+    The first start looks back this far; a longer gap since the last check is a jump
+    of the clock or a long outage (see `PostRunner`). At most MAX_LOOK_BACK.
+    """
+    days = min(max(plan.programme.reminder_days, default=0), MAX_LOOK_BACK.days)
+    return min(MAX_LOOK_BACK,
+               max(QUARTERLY_WINDOW, OVERDUE_WINDOW, timedelta(days=days),
+                   max((m.summary_before for m in plan.meetings), default=timedelta(0))))
 
 
 def next_post_time(plan: Plan, marks: Iterable[MilestoneMark], tz: ZoneInfo,
                    now: datetime) -> datetime | None:
     """When the next post after `now` is due (to wake the scheduler then)."""
     for horizon in (timedelta(days=8), timedelta(days=400)):
-        upcoming = [p for p in planned_posts(plan, marks, tz, now, now + horizon) if p.at > now]
+        try:
+            end = now + horizon
+        except OverflowError:
+            end = END_OF_TIME
+        upcoming = [p for p in planned_posts(plan, marks, tz, now, end)
+                    if utc(p.at) > utc(now)]
         if upcoming:
             return upcoming[0].at
     return None
@@ -165,5 +244,9 @@ def previous_occurrence(plan: Plan, meeting_id: str, tz: ZoneInfo,
     meeting = next((m for m in plan.meetings if m.id == meeting_id), None)
     if meeting is None:
         return None
-    past = occurrences(meeting, tz, before - timedelta(days=400), before - timedelta(seconds=1))
+    try:
+        start = before - timedelta(days=400)
+    except OverflowError:
+        start = datetime.min.replace(tzinfo=UTC)
+    past = occurrences(meeting, tz, start, before - timedelta(seconds=1))
     return past[-1] if past else None
