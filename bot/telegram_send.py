@@ -92,13 +92,50 @@ async def send_parts(bot: Bot, chat_id: int, text: str) -> None:
 
 
 class TelegramPublisher:
-    """Sends automatic posts (the scheduler's Publisher); raises when it gives up."""
+    """Sends automatic posts one part at a time (the scheduler's Publisher); raises when it
+    gives up.
+
+    A part whose answer was lost (read timeout, connection dropped once the request was
+    out) may have arrived: it is not tried again here but raises DeliveryUnknown, so the
+    runner sends it again at its next check, once, not six times in a row; the long read
+    timeout keeps that rare. A group that became a supergroup (a 400 answer with
+    migrate_to_chat_id) raises ChatMoved with the new id.
+    """
+
+    READ_TIMEOUT = 30.0  # seconds: python-telegram-bot's default of 5 gives up on slow answers
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
-    async def publish(self, chat_id: int, message: str) -> None:
-        await send_parts(self.bot, chat_id, message)
+    def split(self, message: str) -> list[str]:
+        """The parts Telegram accepts, in order."""
+        return split_message(message)
+
+    async def publish(self, chat_id: int, part: str) -> None:
+        # Imported here, as this class is the only part of the module that needs them.
+        from telegram.error import ChatMigrated
+
+        from workflows.schedule import ChatMoved
+
+        try:
+            await with_retry(lambda: self._send_once(chat_id, part))
+        except ChatMigrated as err:
+            raise ChatMoved(err.new_chat_id) from err
+
+    async def _send_once(self, chat_id: int, part: str) -> None:
+        import httpx
+
+        from workflows.schedule import DeliveryUnknown
+
+        maybe_delivered = (httpx.ReadTimeout, httpx.WriteTimeout, httpx.ReadError,
+                           httpx.WriteError, httpx.RemoteProtocolError)
+        try:
+            await self.bot.send_message(chat_id, part, parse_mode=ParseMode.HTML,
+                                        read_timeout=self.READ_TIMEOUT)
+        except (TimedOut, NetworkError) as err:
+            if isinstance(err.__cause__, maybe_delivered):
+                raise DeliveryUnknown(str(err) or type(err).__name__) from err
+            raise
 
 
 class SlidingWindow:

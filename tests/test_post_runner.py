@@ -44,19 +44,38 @@ Q4_KEY = "quarterly:Q4 2026"
 
 
 class FakePublisher:
-    """Records what would have gone to Telegram; can be told to fail the next calls."""
+    """Records what would have gone to Telegram, part by part; can fail the next calls.
 
-    def __init__(self) -> None:
+    `split` cuts a message into parts of at most `part_length` characters at line ends
+    (whole when None); `failures` are raised by the next calls to `publish`, in order.
+    """
+
+    def __init__(self, part_length: int | None = None) -> None:
         self.sent: list[tuple[int, str]] = []
         self.calls = 0
         self.fail_next = 0
+        self.failures: list[BaseException] = []
+        self.part_length = part_length
 
-    async def publish(self, chat_id: int, message: str) -> None:
+    def split(self, message: str) -> list[str]:
+        if self.part_length is None:
+            return [message]
+        parts: list[str] = []
+        for line in message.split("\n"):
+            if parts and len(parts[-1]) + 1 + len(line) <= self.part_length:
+                parts[-1] += "\n" + line
+            else:
+                parts.append(line)
+        return parts
+
+    async def publish(self, chat_id: int, part: str) -> None:
         self.calls += 1
+        if self.failures:
+            raise self.failures.pop(0)
         if self.fail_next > 0:
             self.fail_next -= 1
             raise ConnectionError("Telegram nicht erreichbar")
-        self.sent.append((chat_id, message))
+        self.sent.append((chat_id, part))
 
 
 class Bot:
@@ -219,17 +238,20 @@ async def test_failed_publish_is_retried_and_delivered_exactly_once(bot: Bot) ->
     bot.publisher.fail_next = 2
     assert await runner.run_due(Q4) == []
     assert bot.publisher.sent == []
-    assert bot.log(Q4_KEY) == []
+    # logged as begun before the first part went out, with nothing delivered yet
+    [entry] = bot.log(Q4_KEY)
+    assert (entry["status"], entry["parts"], entry["parts_sent"]) == ("sending", 1, 0)
     assert bot.store.last_post_check() == before
     await runner.run_due(Q4 + timedelta(minutes=1))  # fails again
-    assert bot.publisher.sent == [] and bot.log(Q4_KEY) == []
+    assert bot.publisher.sent == [] and bot.log(Q4_KEY)[0]["status"] == "sending"
     await runner.run_due(Q4 + timedelta(minutes=6))
     await runner.run_due(Q4 + timedelta(minutes=11))
     assert bot.publisher.calls == 3
     [text] = bot.texts
     assert "Q4 2026" in text
     [entry] = bot.log(Q4_KEY)
-    assert entry["status"] == "sent"
+    assert (entry["status"], entry["parts_sent"]) == ("sent", 1)
+    assert "texts" not in entry  # the parts are kept only until the post is complete
     assert bot.store.last_post_check() == Q4 + timedelta(minutes=11)
 
 

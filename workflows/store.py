@@ -417,16 +417,55 @@ class Store:
 
     # -- the post log ------------------------------------------------------
 
+    # One entry per post key. Status "sending": the post's parts ("texts") are stored
+    # before the first goes out and "parts_sent" counts those delivered, so a retry after
+    # any failure sends only what is missing; "sent", "skipped" and "incomplete" (given
+    # up half-sent once no longer useful) are final, and the texts are dropped.
+
     def posted_keys(self) -> set[str]:
-        """Keys of every automatic post sent or deliberately skipped."""
+        """Keys of every automatic post sent, being sent, or deliberately skipped."""
         return {doc["key"] for doc in self._posts.all()}
 
     def log_post(self, key: str, status: str, planned: datetime, now: datetime,
                  late: bool = False, chat_id: int | None = None) -> None:
         """Record that a post was sent (status "sent") or skipped ("skipped")."""
         self._write(now)
-        self._posts.insert({"key": key, "status": status, "planned": planned.isoformat(),
-                            "done": now.isoformat(), "late": late, "chat_id": chat_id})
+        self._posts.upsert({"key": key, "status": status, "planned": planned.isoformat(),
+                            "done": now.isoformat(), "late": late, "chat_id": chat_id},
+                           Query().key == key)
+
+    def begin_post(self, key: str, planned: datetime, useful_until: datetime, now: datetime,
+                   texts: list[str], late: bool, chat_id: int) -> None:
+        """Record, before its first part goes out, that a post is being sent and its parts."""
+        self._write(now)
+        self._posts.upsert({"key": key, "status": "sending", "planned": planned.isoformat(),
+                            "useful_until": useful_until.isoformat(), "done": now.isoformat(),
+                            "late": late, "chat_id": chat_id, "parts": len(texts),
+                            "parts_sent": 0, "texts": list(texts)}, Query().key == key)
+
+    def post_parts_sent(self, key: str, sent: int, chat_id: int, now: datetime) -> None:
+        """Record that a post's first `sent` parts reached `chat_id`; with the last, "sent"."""
+        def advance(doc: Any) -> None:
+            doc.update(parts_sent=sent, chat_id=chat_id, done=now.isoformat())
+            if sent >= doc.get("parts", 0):
+                doc["status"] = "sent"
+                doc.pop("texts", None)
+
+        self._write(now)
+        self._posts.update(advance, Query().key == key)
+
+    def give_up_post(self, key: str, now: datetime) -> None:
+        """A post begun but no longer useful: status "incomplete", its missing parts dropped."""
+        def close(doc: Any) -> None:
+            doc.update(status="incomplete", done=now.isoformat())
+            doc.pop("texts", None)
+
+        self._write(now)
+        self._posts.update(close, Query().key == key)
+
+    def unfinished_posts(self) -> list[dict[str, Any]]:
+        """Posts begun and not finished (status "sending"), in the order they were begun."""
+        return [dict(doc) for doc in self._posts.all() if doc.get("status") == "sending"]
 
     def post_log(self) -> list[dict[str, Any]]:
         return [dict(doc) for doc in self._posts.all()]
