@@ -216,4 +216,38 @@ async def test_closing_drops_what_still_waits(
     with caplog.at_level(logging.WARNING):
         await outbox.close()
     assert outbox.waiting == 0
-    assert "2 waiting reply deliveries dropped" in caplog.text
+    assert "2 waiting reply deliveries are sent at the next start" in caplog.text
+
+
+async def test_closing_gives_what_waits_a_grace_period(outbox: Outbox) -> None:
+    delivered: list[str] = []
+
+    async def soon() -> None:
+        await asyncio.sleep(0.01)
+        delivered.append("soon")
+
+    async def never() -> None:
+        await asyncio.Event().wait()
+
+    outbox.later(TEAM, [soon])
+    outbox.later(-1002, [never])
+    await outbox.close(grace=0.5)
+    assert delivered == ["soon"]
+    assert outbox.waiting == 0
+
+
+async def test_then_runs_after_what_waits_for_the_chat(outbox: Outbox) -> None:
+    order: list[str] = []
+    gate = asyncio.Event()
+
+    async def first() -> None:
+        await gate.wait()
+        order.append("reply")
+
+    outbox.then(TEAM, lambda: order.append("nothing waits: at once"))
+    outbox.later(TEAM, [first])
+    outbox.then(TEAM, lambda: order.append("done"))
+    outbox.then(-1002, lambda: order.append("other chat: at once"))
+    gate.set()
+    await outbox.flush()
+    assert order == ["nothing waits: at once", "other chat: at once", "reply", "done"]
