@@ -18,7 +18,7 @@ from workflows.digests import (
 )
 from workflows.meetings import occurrences
 from workflows.plan import Meeting
-from workflows.posts import Post, planned_posts
+from workflows.posts import Post, planned_posts, utc
 
 LATE_MARK = " <i>(nachgeholt)</i>"
 PREVIEW_DAYS, PREVIEW_COUNT = 30, 15
@@ -117,7 +117,7 @@ def next_team_meeting(ctx: Context, now: datetime) -> tuple[Meeting, datetime] |
              for t in occurrences(m, tz, now - m.duration, now + timedelta(days=400))[:1]]
     if not found:
         return None
-    t, m = min(found, key=lambda pair: pair[0])
+    t, m = min(found, key=lambda pair: utc(pair[0]))  # instants: the autumn hour repeats
     return m, t
 
 

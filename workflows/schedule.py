@@ -222,10 +222,11 @@ class PostRunner:
                         "until the clock has run on for %s", last.isoformat(), now.isoformat(),
                         window, JUMP_CONFIRM)
             self._problem("clock", (
-                f"⚠️ Die Uhr ist gesprungen: Die letzte Prüfung war am "
-                f"{last.astimezone(self.tz):%d.%m.%Y %H:%M}, jetzt ist es "
+                f"⚠️ Die Uhr ist gesprungen, oder apbot war lange aus: Die letzte Prüfung war "
+                f"am {last.astimezone(self.tz):%d.%m.%Y %H:%M}, jetzt ist es "
                 f"{now.astimezone(self.tz):%d.%m.%Y %H:%M}. Ich sende und überspringe keine "
-                f"automatischen Beiträge, bis die Uhr eine Stunde lang stimmig weiterläuft."))
+                f"automatischen Beiträge, bis die Uhr eine Stunde lang stimmig weiterläuft; "
+                f"geht sie falsch, bitte richtig stellen."))
             return None
         log.warning("the clock has run on for %s since the jump: the gap since %s is taken as "
                     "an outage", JUMP_CONFIRM, last.isoformat())
