@@ -195,7 +195,8 @@ def history_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> st
         query, wanted = ref.group(1), ref.group(2)
     else:  # words of a title, perhaps with a count: "Bildungsportal 20"
         words, _, last = query.rpartition(" ")
-        query, wanted = (words, last) if words and last.isdigit() else (query, None)
+        digits = re.fullmatch(r"[0-9]{1,6}", last) is not None  # not "²": int() refuses it
+        query, wanted = (words, last) if words and digits else (query, None)
     if wanted:
         count = max(1, min(HISTORY_MAX, int(wanted)))
     if not query:

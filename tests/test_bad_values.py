@@ -97,6 +97,8 @@ ROWS = [
     ("/naechste 999999999999999999999", "<b>Die nächsten 30 Termine</b>"),
     ("/naechste ²", "Wie viele? Zum Beispiel: /naechste 10"),
     ("/status AP99999999999999999999999", "finde ich kein Arbeitspaket"),
+    ("/verlauf Bildungskonferenzen ²", "Zu AP 3 ist noch nichts gemeldet"),
+    ("/verlauf AP3 ²", "Zu „AP3 ²“ finde ich kein Arbeitspaket"),
     ("/bericht Dezember 9999", "verstehe ich nicht als Berichtszeitraum"),
     ("/bericht Q4 9999", "verstehe ich nicht als Berichtszeitraum"),
 ]
