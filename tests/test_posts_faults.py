@@ -139,6 +139,22 @@ async def test_the_scheduler_hands_each_notice_to_the_front_end_once(
     assert bot.publisher.calls == 0
 
 
+async def test_a_one_part_post_costs_three_writes_of_the_main_file(
+        bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
+    runner = quiet_before_q4(bot)
+    written: list[Path] = []
+    real = storage.atomic_write
+
+    def recording(path: Path, payload: bytes) -> None:
+        written.append(path)
+        real(path, payload)
+
+    monkeypatch.setattr(storage, "atomic_write", recording)
+    await runner.run_due(Q4 + timedelta(seconds=10))
+    assert copies(bot, "Q4 2026") == 1
+    assert written == [bot.store.path] * 3  # begun, part delivered, time of the check
+
+
 class FillingPublisher(FakePublisher):
     """The disk fills up right after a part went out: its log entry cannot be written."""
 

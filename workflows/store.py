@@ -429,19 +429,29 @@ class Store:
     def log_post(self, key: str, status: str, planned: datetime, now: datetime,
                  late: bool = False, chat_id: int | None = None) -> None:
         """Record that a post was sent (status "sent") or skipped ("skipped")."""
+        self._save_post({"key": key, "status": status, "planned": planned.isoformat(),
+                         "done": now.isoformat(), "late": late, "chat_id": chat_id}, now)
+
+    def _save_post(self, doc: dict[str, Any], now: datetime) -> None:
+        """Insert or replace the entry of doc["key"]: one write (TinyDB's upsert makes two)."""
         self._write(now)
-        self._posts.upsert({"key": key, "status": status, "planned": planned.isoformat(),
-                            "done": now.isoformat(), "late": late, "chat_id": chat_id},
-                           Query().key == key)
+        found = [d.doc_id for d in self._posts.all() if d["key"] == doc["key"]]
+        if found:
+            def overwrite(old: Any) -> None:
+                old.clear()
+                old.update(doc)
+
+            self._posts.update(overwrite, doc_ids=found[:1])
+        else:
+            self._posts.insert(doc)
 
     def begin_post(self, key: str, planned: datetime, useful_until: datetime, now: datetime,
                    texts: list[str], late: bool, chat_id: int) -> None:
         """Record, before its first part goes out, that a post is being sent and its parts."""
-        self._write(now)
-        self._posts.upsert({"key": key, "status": "sending", "planned": planned.isoformat(),
-                            "useful_until": useful_until.isoformat(), "done": now.isoformat(),
-                            "late": late, "chat_id": chat_id, "parts": len(texts),
-                            "parts_sent": 0, "texts": list(texts)}, Query().key == key)
+        self._save_post({"key": key, "status": "sending", "planned": planned.isoformat(),
+                         "useful_until": useful_until.isoformat(), "done": now.isoformat(),
+                         "late": late, "chat_id": chat_id, "parts": len(texts),
+                         "parts_sent": 0, "texts": list(texts)}, now)
 
     def post_parts_sent(self, key: str, sent: int, chat_id: int, now: datetime) -> None:
         """Record that a post's first `sent` parts reached `chat_id`; with the last, "sent"."""
