@@ -11,6 +11,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+from tests.conftest import TEST_PLAN
 from tests.fake_bot_api import DEFAULT_GROUP_ID, DEFAULT_TOKEN, FakeBotAPI
 
 REPO = Path(__file__).resolve().parents[1]
@@ -23,7 +24,7 @@ def bot_env(data_dir: Path, api: FakeBotAPI | None = None, **extra: str) -> dict
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("APBOT_", "TELEGRAM_"))}
     env.update(APBOT_DATA_DIR=str(data_dir), APBOT_TEAM_CHAT_ID=str(DEFAULT_GROUP_ID),
-               APBOT_ADMIN_IDS=str(ADMIN_ID), PYTHONUNBUFFERED="1")
+               APBOT_ADMIN_IDS=str(ADMIN_ID), APBOT_PLAN=str(TEST_PLAN), PYTHONUNBUFFERED="1")
     if api is not None:
         env.update(TELEGRAM_BOT_TOKEN=DEFAULT_TOKEN, TELEGRAM_API_BASE_URL=api.base_url)
     env.update(extra)

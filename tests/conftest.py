@@ -1,4 +1,4 @@
-"""Fixtures shared by the test modules: the shipped plan and a core over a module's store.
+"""Fixtures shared by the test modules: the test plan and a core over a module's store.
 
 A module defines `settings` and `store` to suit itself (its chats, its fixed `now`);
 `core` builds on whatever the requesting module defines.
@@ -17,13 +17,14 @@ from bot.settings import Settings
 from workflows.plan import Plan, load_plan
 from workflows.store import Store
 
-SHIPPED_PLAN = Path(__file__).resolve().parents[1] / "data" / "plan.toml"
+# The tests' own plan: the team may change the shipped data/plan.toml without breaking them.
+TEST_PLAN = Path(__file__).resolve().parent / "fixtures" / "plan.toml"
 
 
 @pytest.fixture(scope="session")
 def plan() -> Plan:
-    """The plan as shipped in data/plan.toml."""
-    return load_plan(SHIPPED_PLAN)
+    """The test plan (tests/fixtures/plan.toml)."""
+    return load_plan(TEST_PLAN)
 
 
 @pytest.fixture

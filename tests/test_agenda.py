@@ -15,6 +15,7 @@ import pytest
 from bot.core import Core
 from bot.messages import Incoming, Reply
 from bot.settings import Settings
+from tests.conftest import TEST_PLAN
 from workflows.agenda import (
     meetings_between,
     milestone_groups,
@@ -29,7 +30,7 @@ from workflows.quarters import Quarter
 from workflows.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
-PLAN_PATH = ROOT / "data" / "plan.toml"
+PLAN_PATH = TEST_PLAN
 TZ = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=TZ)  # a Thursday in Q4 2026
 YEAR_END = datetime(2026, 12, 28, 9, 0, tzinfo=TZ)  # a Monday; the Jour fixe is tomorrow

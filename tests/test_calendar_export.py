@@ -16,6 +16,7 @@ from bot.commands import COMMANDS
 from bot.core import Core
 from bot.messages import Context, Incoming, Reply
 from bot.settings import Settings
+from tests.conftest import TEST_PLAN
 from tests.run_cli import run_cli
 from workflows.meetings import occurrences
 from workflows.plan import Meeting, Plan, parse_plan
@@ -23,7 +24,7 @@ from workflows.progress import Author, MilestoneMark
 from workflows.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
-PLAN_PATH = ROOT / "data" / "plan.toml"
+PLAN_PATH = TEST_PLAN
 TZ = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=TZ)
 TEAM = -100123

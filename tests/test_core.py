@@ -17,10 +17,11 @@ from bot.core import Core
 from bot.format import TELEGRAM_LIMIT
 from bot.messages import Button, ButtonPress, Incoming, Reply
 from bot.settings import Settings
+from tests.conftest import TEST_PLAN
 from workflows.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
-PLAN_PATH = ROOT / "data" / "plan.toml"
+PLAN_PATH = TEST_PLAN
 TZ = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=TZ)  # a Thursday in Q4 2026
 

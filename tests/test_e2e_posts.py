@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.bot_process import REPO, BotProcess
+from tests.bot_process import BotProcess
+from tests.conftest import TEST_PLAN
 from tests.fake_bot_api import DEFAULT_GROUP_ID, FakeBotAPI
 
 pytestmark = pytest.mark.e2e
@@ -24,7 +25,7 @@ TITLE = "Jour fixe Probelauf"
 
 def plan_with_meeting(tmp_path: Path, meeting_at: datetime) -> Path:
     """The shipped plan with one team meeting at `meeting_at`, summarised 1 minute before."""
-    shipped = (REPO / "data" / "plan.toml").read_text(encoding="utf-8")
+    shipped = TEST_PLAN.read_text(encoding="utf-8")
     without_meetings = shipped[: shipped.index("[[meeting]]")]
     local = meeting_at.astimezone(BERLIN).replace(tzinfo=None, microsecond=0)
     path = tmp_path / "plan.toml"

@@ -21,6 +21,7 @@ from bot.gantt import PIXEL_WIDTH, STATE_STYLES, pixel_height, render_gantt
 from bot.messages import Incoming, Reply
 from bot.settings import Settings
 from bot.timeline import timeline_text
+from tests.conftest import TEST_PLAN
 from tests.run_cli import run_cli
 from workflows.plan import Plan, parse_plan
 from workflows.progress import STATES, Author, MilestoneMark, Update
@@ -28,7 +29,7 @@ from workflows.queries import plan_overview
 from workflows.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
-PLAN_PATH = ROOT / "data" / "plan.toml"
+PLAN_PATH = TEST_PLAN
 TZ = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=TZ)
 TODAY = NOW.date()

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import TEST_PLAN
 from workflows.plan import Plan, PlanError, load_plan, parse_plan
 from workflows.quarters import Quarter
 
@@ -160,11 +161,23 @@ AP6_SEED = (
 
 @pytest.fixture(scope="module")
 def shipped() -> Plan:
-    return load_plan(SHIPPED_PLAN)
+    """The test plan: the shipped plan as the tests know it (tests/fixtures/plan.toml)."""
+    return load_plan(TEST_PLAN)
+
+
+def test_the_shipped_plan_loads_and_holds_the_seeds_aps_and_milestones() -> None:
+    """The team's own plan: dates may change, the seed's 13 APs and 6 milestones stay."""
+    plan = load_plan(SHIPPED_PLAN)
+    assert {w.id: w.title for w in plan.work_packages} == SEED_TITLES
+    assert {m.id: (m.ap, m.title) for m in plan.milestones} == {
+        "M2.1": ("AP2", "Leitbild beschlossen"),
+        **{f"M3.{n}": ("AP3", "BiKo hat stattgefunden") for n in range(1, 5)},
+        "M13.1": ("AP13", "Bericht Fachkräfte"),
+    }
 
 
 def test_shipped_plan_programme(shipped: Plan) -> None:
-    assert shipped.source == SHIPPED_PLAN
+    assert shipped.source == TEST_PLAN
     p = shipped.programme
     assert (p.start, p.end) == (Quarter(2025, 1), Quarter(2027, 2))
     assert (p.first_day, p.last_day) == (date(2025, 1, 1), date(2027, 6, 30))

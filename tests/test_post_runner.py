@@ -18,6 +18,7 @@ import pytest
 from bot.messages import Context
 from bot.posts import compose
 from bot.settings import Settings
+from tests.conftest import TEST_PLAN
 from workflows.plan import Plan, load_plan, parse_plan
 from workflows.posts import Post
 from workflows.progress import Author, MilestoneMark, Update
@@ -26,7 +27,7 @@ from workflows.schedule import PostRunner, PostScheduler
 from workflows.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
-PLAN_PATH = ROOT / "data" / "plan.toml"
+PLAN_PATH = TEST_PLAN
 PLAN_TEXT = PLAN_PATH.read_text(encoding="utf-8-sig")
 PLAN = load_plan(PLAN_PATH)
 TZ = ZoneInfo("Europe/Berlin")

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.conftest import TEST_PLAN
 from workflows.plan import Plan, PlanError, load_plan, parse_plan
 from workflows.posts import (
     LATE_AFTER,
@@ -31,7 +32,7 @@ from workflows.progress import Author, MilestoneMark
 from workflows.workdays import is_working_day
 
 ROOT = Path(__file__).resolve().parents[1]
-PLAN_PATH = ROOT / "data" / "plan.toml"
+PLAN_PATH = TEST_PLAN
 PLAN_TEXT = PLAN_PATH.read_text(encoding="utf-8-sig")
 TZ = ZoneInfo("Europe/Berlin")
 UTC = ZoneInfo("UTC")

@@ -26,12 +26,13 @@ from bot.format import to_plain
 from bot.messages import Context, Incoming, Reply
 from bot.questions import EXAMPLES, NOT_UNDERSTOOD
 from bot.settings import Settings
+from tests.conftest import TEST_PLAN
 from workflows.plan import Plan
 from workflows.progress import Author, MilestoneMark
 from workflows.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
-PLAN_PATH = ROOT / "data" / "plan.toml"
+PLAN_PATH = TEST_PLAN
 TZ = ZoneInfo("Europe/Berlin")
 
 NOV = datetime(2026, 11, 26, 10, 0, tzinfo=TZ)  # a Thursday in Q4 2026

@@ -11,17 +11,17 @@ import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import TEST_PLAN
 from workflows.plan import load_plan
 from workflows.progress import STATES
 from workflows.recognize import Recognized, recognize, written_date
 
-PLAN = load_plan(Path(__file__).resolve().parents[1] / "data" / "plan.toml")
+PLAN = load_plan(TEST_PLAN)
 TODAY = date(2026, 11, 26)
 NOTHING_REACHED: Mapping[str, date] = {}
 BIKOS = ("M3.1", "M3.2", "M3.3", "M3.4")

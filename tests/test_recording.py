@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.conftest import TEST_PLAN
 from workflows.plan import Plan, load_plan
 from workflows.progress import Author, ap_progress, reached_milestones
 from workflows.recording import (
@@ -33,7 +34,7 @@ BIKO_TITLE = "BiKo hat stattgefunden"
 
 @pytest.fixture(scope="module")
 def plan() -> Plan:
-    return load_plan(Path(__file__).resolve().parents[1] / "data" / "plan.toml")
+    return load_plan(TEST_PLAN)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from bot.files import report_period
 from bot.messages import Context, Incoming, Reply
 from bot.report_export import CSV_HEADER, report_markdown, updates_csv
 from bot.settings import Settings
+from tests.conftest import TEST_PLAN
 from tests.run_cli import run_cli
 from workflows.periods import Period, quarter_period, year_period
 from workflows.plan import Plan, load_plan
@@ -27,7 +28,7 @@ from workflows.report import Report, period_report
 from workflows.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
-PLAN_PATH = ROOT / "data" / "plan.toml"
+PLAN_PATH = TEST_PLAN
 TZ = ZoneInfo("Europe/Berlin")
 NOW = datetime(2027, 2, 3, 10, 0, tzinfo=TZ)  # early 2027: the report on 2026 is due
 TODAY = NOW.date()

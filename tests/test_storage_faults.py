@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import workflows.storage as storage_module
+from tests.conftest import TEST_PLAN
 from workflows.journal import Journal
 from workflows.plan import Plan, load_plan
 from workflows.progress import Author, MilestoneMark, Update
@@ -43,7 +44,7 @@ BAD = "\ud800"  # a lone surrogate: UTF-8 cannot encode it
 
 @pytest.fixture(scope="module")
 def plan() -> Plan:
-    return load_plan(ROOT / "data" / "plan.toml")
+    return load_plan(TEST_PLAN)
 
 
 @pytest.fixture

@@ -23,11 +23,12 @@ from bot.core import SORRY, Core
 from bot.messages import Context
 from bot.settings import Settings
 from bot.telegram_app import CORE, OUTBOX, build_application, register_menu
+from tests.conftest import TEST_PLAN
 from workflows.plan import Plan
 from workflows.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
-PLAN_PATH = ROOT / "data" / "plan.toml"
+PLAN_PATH = TEST_PLAN
 TZ = ZoneInfo("Europe/Berlin")
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 
