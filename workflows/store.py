@@ -76,7 +76,7 @@ def _update_doc(u: Update) -> dict[str, Any]:
         "author_name": u.author.name,
         "chat_id": u.chat_id, "message_id": u.message_id, "at": u.at.isoformat(),
         "state": u.state, "percent": u.percent, "forwarded_from": u.forwarded_from,
-        "withdrawn": u.withdrawn,
+        "withdrawn": u.withdrawn, "withdrawn_by": u.withdrawn_by,
     }
 
 
@@ -136,7 +136,8 @@ def _update_from(doc: Any, doc_id: int) -> Update:
         ap=doc["ap"], text=doc["text"], author=_author(doc["author_id"], doc["author_name"]),
         chat_id=doc["chat_id"], message_id=doc["message_id"],
         at=_moment(doc), state=doc["state"], percent=doc["percent"],
-        forwarded_from=doc.get("forwarded_from"), withdrawn=doc["withdrawn"], id=doc_id,
+        forwarded_from=doc.get("forwarded_from"), withdrawn=doc["withdrawn"],
+        withdrawn_by=doc.get("withdrawn_by"), id=doc_id,
     )
 
 
@@ -145,6 +146,7 @@ def _mark_doc(m: MilestoneMark) -> dict[str, Any]:
         "type": "mark", "milestone": m.milestone, "reached_on": m.reached_on.isoformat(),
         "author_id": m.author.id, "author_name": m.author.name, "chat_id": m.chat_id,
         "message_id": m.message_id, "at": m.at.isoformat(), "withdrawn": m.withdrawn,
+        "withdrawn_by": m.withdrawn_by,
     }
 
 
@@ -154,7 +156,7 @@ def _mark_from(doc: Any, doc_id: int) -> MilestoneMark:
         milestone=doc["milestone"], reached_on=_day(doc),
         author=_author(doc["author_id"], doc["author_name"]), chat_id=doc["chat_id"],
         message_id=doc["message_id"], at=_moment(doc),
-        withdrawn=doc["withdrawn"], id=doc_id,
+        withdrawn=doc["withdrawn"], withdrawn_by=doc.get("withdrawn_by"), id=doc_id,
     )
 
 
