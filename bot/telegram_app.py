@@ -245,7 +245,7 @@ async def start_posting(app: Application) -> None:  # type: ignore[type-arg]
                         lambda: team_chat(app.bot_data[CORE].ctx),
                         lambda post, late, now: compose(app.bot_data[CORE].ctx, post, late, now),
                         TelegramPublisher(app.bot), up_since=clock())
-    scheduler = PostScheduler(runner, clock)
+    scheduler = PostScheduler(runner, clock, notify=partial(tell_admins, app))
     scheduler.start()
     app.bot_data[SCHEDULER] = scheduler
 
