@@ -13,13 +13,15 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from tests.bot_process import ADMIN_ID, REPO, BotProcess, bot_env
 from tests.fake_bot_api import DEFAULT_GROUP_ID, DEFAULT_TOKEN, FakeBotAPI
+from tests.test_e2e_posts import BERLIN, plan_with_meeting, summaries
 from tests.test_faults import (
     ADMIN_ENV,
     ADMINS,
@@ -235,3 +237,58 @@ def test_a_failed_backup_blocks_no_report_and_the_admin_is_told_once(tmp_path: P
     notices = [m for m in api.sent_messages(ADMIN_ID) if "Sicherung" in str(m.get("text"))]
     assert len(notices) == 1, notices
     assert str(data / "backups") in bot.log()
+
+
+# --------------------------------------------------------------------------- §3 full disk
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 4 MB tmpfs of our own (the machine's disk is never filled)."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def fill(disk: Path) -> Path:
+    """Write a file until the disk is full; returns it (delete it to free the disk)."""
+    filler = disk / "filler"
+    with filler.open("wb") as file:
+        try:
+            while True:
+                file.write(b"\0" * 65536)
+                file.flush()
+        except OSError:
+            pass
+    return filler
+
+
+def test_a_full_disk_posts_nothing_twice_and_tells_the_admin_once(
+        tmp_path: Path, small_disk: Path) -> None:
+    meeting = datetime.now(BERLIN) + timedelta(seconds=66)  # its summary is due in ~6 s
+    plan = plan_with_meeting(tmp_path, meeting)
+    data, log = small_disk / "data", tmp_path / "bot.log"
+    with FakeBotAPI() as api, BotProcess(api, data, log, APBOT_PLAN=str(plan)) as bot:
+        api.push_message("/status AP3", chat_type="private", user_id=ADMIN_ID)
+        api.wait_for_text("Bildungskonferenzen", chat_id=ADMIN_ID)  # the start-up check ran
+        fill(small_disk)
+        notice = api.wait_for_text("Automatische Beiträge angehalten", chat_id=ADMIN_ID,
+                                   timeout=30)
+        time.sleep(2)  # room for a post or a second notice to show up
+        assert summaries(api) == []
+        report = api.push_message("AP3: Einladungen verschickt", chat_type="private",
+                                  user_id=ADMIN_ID)
+        refused = api.wait_for("sendMessage", timeout=10, predicate=lambda c: c.ok and (
+            c.params.get("chat_id") == ADMIN_ID and "speichern" in str(c.params["text"])))
+        assert bot.proc is not None and bot.proc.poll() is None
+    stopped = [m for m in api.sent_messages(ADMIN_ID) if "angehalten" in str(m.get("text"))]
+    assert stopped == [notice]
+    assert refused and key_of(report) not in stored(data)
+    assert list(data.rglob("*.tmp")) == [], "no half-written file is left behind"
