@@ -292,3 +292,24 @@ def test_a_full_disk_posts_nothing_twice_and_tells_the_admin_once(
     assert stopped == [notice]
     assert refused and key_of(report) not in stored(data)
     assert list(data.rglob("*.tmp")) == [], "no half-written file is left behind"
+
+
+# --------------------------------------------------------------------------- §5 one bad character
+
+
+def test_a_lone_surrogate_blocks_no_recording(tmp_path: Path) -> None:
+    data, log = tmp_path / "data", tmp_path / "bot.log"
+    with FakeBotAPI() as api, BotProcess(api, data, log) as bot:
+        bad = api.push_message("AP3: Flyer \ud800 gedruckt", chat_type="private",
+                               user_id=ADMIN_ID, first_name="Anna\udc00")
+        good = api.push_message("AP4: Portal online", chat_type="private", user_id=ADMIN_ID)
+        wait_until(lambda: len(confirmations(api)) == 2, 10, lambda: bot.log()[-2000:])
+    assert stored(data) == Counter([key_of(bad), key_of(good)])
+    store = Store.open(data, datetime.now(UTC))
+    try:
+        texts = sorted(u.text for u in store.updates())
+        names = {u.author.name for u in store.updates()}
+    finally:
+        store.close()
+    assert texts == ["AP3: Flyer \ufffd gedruckt", "AP4: Portal online"]
+    assert any("\ufffd" in name for name in names)
