@@ -5,10 +5,16 @@ python-telegram-bot echo bot, `bench/echo_bot.py`) against the local fake Bot AP
 HTTP (`tests/fake_bot_api.py`). Latency is measured at the fake, on one clock: from the
 moment `getUpdates` hands an update out to the moment the reply arrives at
 `sendMessage`. Messages are sent one at a time (send, wait for the reply, next) and at
-most 25 per second, so that neither a pre-filled queue nor the bot's own rate limiter
-(30 messages per second overall) is measured.
+most 25 per second to each bot, so that neither a pre-filled queue nor the bot's own rate
+limiter (30 messages per second overall) is measured.
 
-    python -m bench                 # everything, about 6 minutes
+The latency comparison runs apbot and the echo bot at the same time, each against its
+own fake, and alternates between them message by message (A B A B …): whatever else runs
+on the machine meanwhile hits both alike. It does so in rounds and reports, per kind of
+message, the median over the rounds of the per-round ratio apbot / echo bot, with the
+lowest and highest round as the spread.
+
+    python -m bench                 # everything, about 5 minutes
     python -m bench --quick         # small counts, a smoke test (< 1 minute)
     python -m bench --only growth   # one of latency, growth, startup
 
@@ -30,7 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from importlib import metadata
@@ -42,7 +48,7 @@ from tests.bot_process import REPO, bot_env
 from tests.fake_bot_api import FakeBotAPI
 
 BENCHMARKS = ("latency", "growth", "startup")
-SEND_INTERVAL = 0.04  # at most 25 messages a second: below the bot's 30/s rate limiter
+SEND_INTERVAL = 0.04  # at most 25 messages a second to a bot: below its 30/s rate limiter
 GROUP_LIMIT = 20  # apbot's TelegramLimits: 20 messages per minute per group
 REPLY_TIMEOUT = 120.0
 START_TIMEOUT = 60.0
@@ -60,7 +66,8 @@ RSS_MAX_MB = 150.0
 class Counts:
     """How much each benchmark does."""
 
-    latency: int  # /status queries, and as many progress updates, per bot
+    rounds: int  # rounds of the latency comparison
+    pairs: int  # per round: /status queries, and as many progress updates, to each bot
     warmup: int  # messages sent first after each start and not counted
     group_burst: int  # messages sent one at a time into the team group
     sizes: tuple[int, ...]  # stored updates for the growth benchmark
@@ -69,9 +76,9 @@ class Counts:
     startup_workload: int  # progress updates and /status in the last launch, before RSS
 
 
-FULL = Counts(latency=1000, warmup=4, group_burst=30, sizes=(1_000, 10_000, 50_000),
+FULL = Counts(rounds=5, pairs=200, warmup=4, group_burst=30, sizes=(1_000, 10_000, 50_000),
               growth=200, startups=5, startup_workload=50)
-QUICK = Counts(latency=10, warmup=2, group_burst=5, sizes=(100, 500, 2_000),
+QUICK = Counts(rounds=3, pairs=4, warmup=2, group_burst=5, sizes=(100, 500, 2_000),
                growth=10, startups=1, startup_workload=5)
 
 
@@ -213,9 +220,12 @@ def running(module: str, data_dir: Path, log_path: Path) -> Iterator[tuple[Proce
 # ----------------------------------------------------------------------------- conversation
 
 
+KINDS = {"status": "`/status`", "progress": "progress update"}  # kind → label in the report
+
+
 @dataclass(frozen=True)
 class Message:
-    kind: str  # "status" or "progress"
+    kind: str  # one of KINDS
     text: str
 
 
@@ -237,30 +247,44 @@ def converse(api: FakeBotAPI, script: list[Message], *, group: bool = False,
     10 members take turns; in private chats (each member is an admin, so apbot serves
     them there) unless `group`, then in the team group.
     """
-    results = []
+    return converse_alternating([api], script, group=group, progress=progress)[0]
+
+
+def converse_alternating(apis: Sequence[FakeBotAPI], script: list[Message], *,
+                         group: bool = False, progress: Callable[[int], None] | None = None,
+                         ) -> list[list[tuple[Message, float]]]:
+    """Send each message to every bot in turn (A B A B …), each time waiting for the reply.
+
+    Only one message is ever in flight, so the bots never compete with each other, and
+    load from elsewhere on the machine falls on all of them alike. Each bot gets at most
+    25 messages a second. Returns, per fake, each message with its latency at that fake.
+    """
+    results: list[list[tuple[Message, float]]] = [[] for _ in apis]
+    interval = SEND_INTERVAL / len(apis)
     next_send = time.perf_counter()
     for i, message in enumerate(script):
         member = MEMBERS[i % len(MEMBERS)]
         first, _, last = member.name.partition(" ")
-        pause = next_send - time.perf_counter()
-        if pause > 0:
-            time.sleep(pause)
-        next_send = time.perf_counter() + SEND_INTERVAL
-        if group:
-            update = api.push_message(message.text, chat_id=TEAM_CHAT_ID, user_id=member.id,
-                                      first_name=first, last_name=last)
-        else:
-            update = api.push_message(message.text, chat_type="private", user_id=member.id,
-                                      first_name=first, last_name=last)
-        reply = api.wait_for_reply(update, timeout=REPLY_TIMEOUT)
-        results.append((message, reply.received - api.delivered_at(update["update_id"])))
+        for api, latencies in zip(apis, results, strict=True):
+            pause = next_send - time.perf_counter()
+            if pause > 0:
+                time.sleep(pause)
+            next_send = time.perf_counter() + interval
+            if group:
+                update = api.push_message(message.text, chat_id=TEAM_CHAT_ID,
+                                          user_id=member.id, first_name=first, last_name=last)
+            else:
+                update = api.push_message(message.text, chat_type="private", user_id=member.id,
+                                          first_name=first, last_name=last)
+            reply = api.wait_for_reply(update, timeout=REPLY_TIMEOUT)
+            latencies.append((message, reply.received - api.delivered_at(update["update_id"])))
         if progress is not None:
             progress(i + 1)
     return results
 
 
 def by_kind(results: list[tuple[Message, float]]) -> dict[str, Stats]:
-    stats = {"status": Stats(), "progress": Stats()}
+    stats = {kind: Stats() for kind in KINDS}
     for message, latency in results:
         stats[message.kind].values.append(latency)
     return stats
@@ -319,52 +343,89 @@ class Session:
     def latency(self) -> None:
         c = self.counts
         warmup = messages(c.warmup // 2 + c.warmup % 2, offset=10_000)[: c.warmup]
-        script = messages(c.latency)
-        stats: dict[str, dict[str, Stats]] = {}
+        names = ("apbot", "echo")
+        rounds: list[dict[str, dict[str, Stats]]] = []
         group: dict[str, list[float]] = {}
         rss: dict[str, float] = {}
-        for name, module in (("apbot", "bot"), ("echo", "bench.echo_bot")):
-            log(f"latency: {name}, {len(script)} messages …")
-            with running(module, self.fresh_dir(0), self.log_path(name)) as (proc, _):
-                converse(proc.api, warmup)
-                stats[name] = by_kind(converse(proc.api, script,
-                                               progress=ticker(name, len(script))))
-                log(f"latency: {name}, {c.group_burst} messages in the team group …")
-                burst = [Message("status", f"/status AP{i % 13 + 1}") if i % 2 == 0 else
-                         Message("progress", f"AP{i % 13 + 1}: {ACTIVITIES[i % len(ACTIVITIES)]}")
-                         for i in range(c.group_burst)]
-                group[name] = [lat for _, lat in converse(proc.api, burst, group=True)]
-                rss[name] = proc.peak_rss_mb()
-        for kind, label in (("status", "`/status`"), ("progress", "progress update")):
+        log(f"latency: apbot and the echo bot at the same time, {c.rounds} rounds of "
+            f"{2 * c.pairs} messages to each, alternating …")
+        with contextlib.ExitStack() as stack:
+            apbot, _ = stack.enter_context(
+                running("bot", self.fresh_dir(0), self.log_path("apbot")))
+            echo, _ = stack.enter_context(
+                running("bench.echo_bot", self.fresh_dir(0), self.log_path("echo")))
+            apis = (apbot.api, echo.api)
+            converse_alternating(apis, warmup)
+            for r in range(c.rounds):
+                script = messages(c.pairs, offset=r * c.pairs)
+                results = converse_alternating(
+                    apis, script, progress=ticker(f"round {r + 1}/{c.rounds}", len(script)))
+                rounds.append({name: by_kind(res) for name, res in zip(names, results,
+                                                                       strict=True)})
+            log(f"latency: {c.group_burst} messages in the team group, alternating …")
+            burst = [Message("status", f"/status AP{i % 13 + 1}") if i % 2 == 0 else
+                     Message("progress", f"AP{i % 13 + 1}: {ACTIVITIES[i % len(ACTIVITIES)]}")
+                     for i in range(c.group_burst)]
+            bursts = converse_alternating(apis, burst, group=True)
+            for name, res in zip(names, bursts, strict=True):
+                group[name] = [lat for _, lat in res]
+            rss = {"apbot": apbot.peak_rss_mb(), "echo": echo.peak_rss_mb()}
+        pooled = {name: {kind: Stats([v for rnd in rounds for v in rnd[name][kind].values])
+                         for kind in KINDS} for name in names}
+        ratios = {kind: {stat: [getattr(rnd["apbot"][kind], stat)
+                                / getattr(rnd["echo"][kind], stat) for rnd in rounds]
+                         for stat in ("median", "p95")} for kind in KINDS}
+        for kind, label in KINDS.items():
             for stat in ("median", "p95"):
-                a = getattr(stats["apbot"][kind], stat)
-                e = getattr(stats["echo"][kind], stat)
+                values = ratios[kind][stat]
+                ratio = statistics.median(values)
+                a = getattr(pooled["apbot"][kind], stat)
+                e = getattr(pooled["echo"][kind], stat)
                 self.rows.append(Row(
                     f"Reply latency, {label}, {stat} (apbot / echo bot)",
-                    f"{ms(a)} / {ms(e)} = {a / e:.2f}×", f"≤ {LATENCY_RATIO_MAX}×",
-                    a / e <= LATENCY_RATIO_MAX))
+                    f"{ratio:.2f}× (rounds {min(values):.2f}–{max(values):.2f}×); "
+                    f"all rounds {ms(a)} / {ms(e)}",
+                    f"≤ {LATENCY_RATIO_MAX}×", ratio <= LATENCY_RATIO_MAX))
         self.rows.append(Row(f"Team group: {c.group_burst} messages one at a time (apbot)",
                              burst_summary(group["apbot"])))
+        per_round = "; ".join(
+            f"round {i + 1}: " + ", ".join(
+                f"{label} {ms(rnd['apbot'][kind].median)} / {ms(rnd['echo'][kind].median)} "
+                f"= {ratios[kind]['median'][i]:.2f}× (p95 {ratios[kind]['p95'][i]:.2f}×)"
+                for kind, label in KINDS.items())
+            for i, rnd in enumerate(rounds))
         self.details.append(
-            f"Latency: {c.latency} `/status` and {c.latency} progress updates per bot, "
-            f"alternating, 10 members taking turns, each in a private chat with the bot "
-            f"(the members are admins, so apbot serves them there); {c.warmup} warm-up "
-            f"messages after start not counted. apbot p95/max: `/status` "
-            f"{ms(stats['apbot']['status'].p95)}/{ms(max(stats['apbot']['status'].values))}, "
-            f"progress {ms(stats['apbot']['progress'].p95)}/"
-            f"{ms(max(stats['apbot']['progress'].values))}. Peak RSS apbot "
+            f"Latency: apbot and the echo bot run at the same time, each against its own fake "
+            f"Bot API, and get the same messages in turn, one at a time (to apbot, its reply, "
+            f"to the echo bot, its reply, …), so that load from elsewhere hits both alike. "
+            f"{c.rounds} rounds, each {c.pairs} `/status` and {c.pairs} progress updates to "
+            f"each bot, alternating, 10 members taking turns, each in a private chat with the "
+            f"bot (the members are admins, so apbot serves them there); {c.warmup} warm-up "
+            f"messages to each bot after start not counted. A row's ratio is the median over "
+            f"the rounds of the round's ratio apbot / echo bot (in brackets the lowest and "
+            f"highest round); the times after it are over all rounds' messages. "
+            f"Per round (medians, apbot / echo bot): {per_round}. apbot p95/max over all "
+            f"rounds: `/status` {ms(pooled['apbot']['status'].p95)}/"
+            f"{ms(max(pooled['apbot']['status'].values))}, progress "
+            f"{ms(pooled['apbot']['progress'].p95)}/"
+            f"{ms(max(pooled['apbot']['progress'].values))}. Peak RSS apbot "
             f"{rss['apbot']:.0f} MB, echo bot {rss['echo']:.0f} MB.")
         self.details.append(
-            f"Team group: {c.group_burst} messages sent one at a time into the team group "
-            f"(no target; apbot keeps to Telegram's limit of {GROUP_LIMIT} messages per minute "
-            f"per group, so a reply beyond that waits for the group's minute). The echo bot has "
-            f"no rate limiter: {burst_summary(group['echo'])}.")
+            f"Team group: {c.group_burst} messages sent one at a time into the team group, "
+            f"alternating between the bots as above (no target; apbot keeps to Telegram's limit "
+            f"of {GROUP_LIMIT} messages per minute per group, so a reply beyond that waits for "
+            f"the group's minute). The echo bot has no rate limiter: "
+            f"{burst_summary(group['echo'])}.")
         self.raw["latency"] = {
-            name: {kind: s.summary() for kind, s in kinds.items()}
-            for name, kinds in stats.items()}
-        self.raw["latency"]["group_burst_ms"] = {
-            name: [v * 1000 for v in values] for name, values in group.items()}
-        self.raw["latency"]["peak_rss_mb"] = rss
+            "rounds": [{name: {kind: s.summary() for kind, s in rnd[name].items()}
+                        for name in names} for rnd in rounds],
+            "ratios": ratios,
+            **{name: {kind: s.summary() for kind, s in kinds.items()}
+               for name, kinds in pooled.items()},
+            "group_burst_ms": {name: [v * 1000 for v in values]
+                               for name, values in group.items()},
+            "peak_rss_mb": rss,
+        }
 
     # -- 2. growth with history ----------------------------------------------------------
 
@@ -511,7 +572,8 @@ def report(session: Session, info: dict[str, str], seconds: float, quick: bool,
         "How: the real `python -m bot` against the local fake Bot API over HTTP "
         "(`tests/fake_bot_api.py`); latency is taken at the fake, from `getUpdates` handing "
         "the update out to the reply arriving at `sendMessage`; one message at a time, at "
-        f"most {1 / SEND_INTERVAL:.0f} per second.",
+        f"most {1 / SEND_INTERVAL:.0f} per second to a bot. For the latency rows apbot and "
+        "the echo bot run at the same time and the messages alternate between them.",
         "",
         *(f"- {d}" for d in session.details),
     ]

@@ -2,11 +2,15 @@
 
 It checks the report, not the targets: the quick counts are far too small for that,
 and timings depend on the machine. Deselect with `-m "not bench"`.
+
+The latency rows give the median over rounds of the per-round ratio apbot / echo bot,
+the lowest and highest round, and the times over all rounds.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -50,8 +54,19 @@ def test_quick_run_prints_the_whole_table(tmp_path: Path) -> None:
         assert measured, measurement
         assert result in ("pass", "**FAIL**", "–"), measurement
         assert (result == "–") == (target == "–"), measurement
+    ratio = re.compile(r"\d+\.\d\d× \(rounds \d+\.\d\d–\d+\.\d\d×\); "
+                       r"all rounds \d+\.\d ms / \d+\.\d ms")
+    for measurement, measured, _, _ in cells[:4]:
+        assert ratio.fullmatch(measured), (measurement, measured)
     assert " CPUs (" in done.stdout
     assert f"Python {sys.version.split()[0]}" in done.stdout
     report = json.loads(raw.read_text())
     assert [row["measurement"] for row in report["rows"]] == expected_rows()
     assert set(report["results"]) == {"latency", "growth", "startup"}
+    latency = report["results"]["latency"]
+    assert len(latency["rounds"]) == QUICK.rounds
+    for rnd in latency["rounds"]:
+        for bot in ("apbot", "echo"):
+            assert {kind: s["n"] for kind, s in rnd[bot].items()} == {
+                "status": QUICK.pairs, "progress": QUICK.pairs}
+    assert len(latency["ratios"]["progress"]["median"]) == QUICK.rounds
