@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from bot.format import day, esc, short_day, until
 from bot.messages import Command, Context, Incoming, local_today
-from bot.views import milestone_line
+from bot.views import milestone_line, programme_ended_text
 from workflows.agenda import (
     Event,
     MeetingTime,
@@ -21,8 +21,8 @@ from workflows.agenda import (
 )
 from workflows.periods import Period, parse_quarter_arg, quarter_period
 from workflows.plan import WorkPackage
-from workflows.quarters import YEARS, YearOutOfRange
-from workflows.queries import MilestoneStatus
+from workflows.quarters import YEARS, Quarter, YearOutOfRange
+from workflows.queries import MilestoneStatus, programme_over
 
 MEETINGS_LISTED = 6  # more occurrences of one meeting are summed up in one line
 TERMINE_WEEKS = 8
@@ -50,8 +50,33 @@ def ap_list(wps: Sequence[WorkPackage]) -> str:
     return ", ".join(wp.label for wp in wps)
 
 
-def period_text(view: PeriodView) -> str:
+def ended(programme_end: date, today: date) -> str:
+    """ "endete am Mi., 30.06.2027" or, before or on that day, "endet am …"."""
+    return f"{'endete' if today > programme_end else 'endet'} am {day(programme_end)}"
+
+
+def _after_programme(view: PeriodView, programme_end: date, today: date) -> str:
+    """A period that begins after the programme's last day: nothing of the plan is in it."""
     p = view.period
+    lines = [f"<b>{esc(p.label)}</b> ({short_day(p.start)} – {short_day(p.end)})", "",
+             f"Das Programm {ended(programme_end, today)} – danach steht nichts mehr im Plan. "
+             "Keine Arbeitspakete laufen in dieser Zeit."]
+    if view.carried:
+        title = ("Bis zum Programmende nicht als erreicht vermerkt" if today > programme_end
+                 else "Noch offen aus der Zeit davor")
+        lines += ["", f"<b>{title}</b>", *(milestone_line(s) for s in view.carried)]
+    last = Quarter.of(programme_end)
+    lines += ["", f"Das letzte Quartal des Programms zeigt /quartal {last}, den Bericht über "
+                  "die ganze Laufzeit /bericht Programm."]
+    return "\n".join(lines)
+
+
+def period_text(view: PeriodView, programme_end: date | None = None,
+                today: date | None = None) -> str:
+    """A period's milestones, APs and meetings; with `programme_end`, how it lies to the end."""
+    p = view.period
+    if programme_end is not None and today is not None and p.start > programme_end:
+        return _after_programme(view, programme_end, today)
     span = short_day(p.start) if p.start == p.end else f"{short_day(p.start)} – {short_day(p.end)}"
     lines = [f"<b>{esc(p.label)}</b> ({span})"]
     if view.due:
@@ -70,6 +95,10 @@ def period_text(view: PeriodView) -> str:
                  else "Keine Arbeitspakete laufen in dieser Zeit.")
     if view.meetings:
         lines += ["", "<b>Termine</b>", *meeting_lines(view.meetings)]
+    if programme_end is not None and today is not None and p.contains(programme_end) \
+            and p.end > programme_end:
+        lines += ["", f"Das Programm {ended(programme_end, today)}; danach steht nichts "
+                      "mehr im Plan."]
     return "\n".join(lines)
 
 
@@ -96,7 +125,7 @@ def quarter_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> st
 def answer_period(ctx: Context, period: Period, now: datetime) -> str:
     today = local_today(ctx, now)
     view = period_view(ctx.plan, period, ctx.store.marks(), ctx.settings.timezone, today)
-    return period_text(view)
+    return period_text(view, ctx.plan.programme.last_day, today)
 
 
 def _group(title: str, items: tuple[MilestoneStatus, ...]) -> list[str]:
@@ -104,8 +133,20 @@ def _group(title: str, items: tuple[MilestoneStatus, ...]) -> list[str]:
 
 
 def milestones_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> str:
-    groups = milestone_groups(ctx.plan, ctx.store.marks(), local_today(ctx, now))
+    today = local_today(ctx, now)
+    groups = milestone_groups(ctx.plan, ctx.store.marks(), today)
     lines = ["<b>Meilensteine</b>"]
+    if programme_over(ctx.plan, today):
+        lines += [f"Das Programm endete am {day(ctx.plan.programme.last_day)}: "
+                  f"{len(groups.reached)} von {len(ctx.plan.milestones)} Meilensteinen sind "
+                  "als erreicht vermerkt."]
+        lines += _group("Bis zum Programmende nicht als erreicht vermerkt", groups.overdue)
+        lines += _group("Erreicht", groups.reached)
+        if groups.overdue:
+            m = groups.overdue[0].milestone
+            lines += ["", f"Wurde einer doch erreicht, schreiben Sie z. B. „{esc(m.title)} am "
+                          f"{short_day(m.due)}“ – dann steht er auch im Abschlussbericht."]
+        return "\n".join(lines)
     lines += _group("Überfällig", groups.overdue)
     lines += _group("Fällig in den nächsten 90 Tagen", groups.soon)
     lines += _group("Später", groups.later)
@@ -126,19 +167,48 @@ def next_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> str:
         count = max(1, min(30, int(args)))
     today = local_today(ctx, now)
     events = next_events(ctx.plan, ctx.store.marks(), ctx.settings.timezone, now, count)
+    last_day = ctx.plan.programme.last_day
+    if programme_over(ctx.plan, today):
+        return f"Im Plan steht nichts mehr an. {programme_ended_text(last_day)}"
     if not events:
-        return "Im Plan steht nichts mehr an."
-    return "\n".join([f"<b>Die nächsten {len(events)} Termine</b>",
-                      *(event_line(e, today) for e in events)])
+        return f"Im Plan steht nichts mehr an – das Programm {ended(last_day, today)}."
+    lines = [f"<b>Die nächsten {len(events)} Termine</b>", *(event_line(e, today) for e in events)]
+    if len(events) < count:  # the list ran out: the programme's end comes next
+        lines += ["", f"Danach nichts mehr: Das Programm {ended(last_day, today)}."]
+    return "\n".join(lines)
 
 
 def meetings_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> str:
-    meetings = meetings_between(ctx.plan, ctx.settings.timezone, now,
-                                now + timedelta(weeks=TERMINE_WEEKS))
+    tz, today = ctx.settings.timezone, local_today(ctx, now)
+    end = now + timedelta(weeks=TERMINE_WEEKS)
+    meetings = meetings_between(ctx.plan, tz, now, end)
+    last_day = ctx.plan.programme.last_day
+    if programme_over(ctx.plan, today):
+        return (f"Das Programm endete am {day(last_day)} – mit ihm enden die Sitzungen im "
+                f"Plan.{_last_meetings(ctx, now)}")
+    ends_within = end.astimezone(tz).date() > last_day
     if not meetings:
-        return f"In den nächsten {TERMINE_WEEKS} Wochen stehen keine Sitzungen im Plan."
-    return "\n".join([f"<b>Sitzungen der nächsten {TERMINE_WEEKS} Wochen</b>",
-                      *(f"• {meeting_time(m)} {esc(m.title)}" for m in meetings)])
+        text = f"In den nächsten {TERMINE_WEEKS} Wochen stehen keine Sitzungen im Plan."
+        return text + (f" Das Programm {ended(last_day, today)}." if ends_within else "")
+    lines = [f"<b>Sitzungen der nächsten {TERMINE_WEEKS} Wochen</b>",
+             *(f"• {meeting_time(m)} {esc(m.title)}" for m in meetings)]
+    if ends_within:
+        lines += ["", f"Das Programm {ended(last_day, today)}; danach stehen keine Sitzungen "
+                      "mehr im Plan."]
+    return "\n".join(lines)
+
+
+def _last_meetings(ctx: Context, now: datetime) -> str:
+    """ " Die letzten: …" – each meeting's last occurrence within the programme."""
+    tz = ctx.settings.timezone
+    end = datetime.combine(ctx.plan.programme.last_day, time.max, tz)
+    last: dict[str, MeetingTime] = {}
+    for m in meetings_between(ctx.plan, tz, min(now, end) - timedelta(days=400), end):
+        last[m.title] = m
+    if not last:
+        return ""
+    return " Die letzten: " + ", ".join(f"{esc(m.title)} am {meeting_time(m)}"
+                                        for m in last.values()) + "."
 
 
 def overdue_text(ctx: Context, now: datetime) -> str:
@@ -146,6 +216,13 @@ def overdue_text(ctx: Context, now: datetime) -> str:
     groups = milestone_groups(ctx.plan, ctx.store.marks(), today)
     quiet = quiet_work_packages(ctx.plan, ctx.store.updates(), today)
     weeks = ctx.plan.programme.stale_after_weeks
+    if programme_over(ctx.plan, today):  # nothing can be late any more; say what was missed
+        lines = [f"Das Programm endete am {day(ctx.plan.programme.last_day)} – seitdem wird "
+                 "nichts mehr fällig."]
+        lines += (["", "<b>Bis zum Programmende nicht als erreicht vermerkt</b>",
+                   *(milestone_line(s) for s in groups.overdue)] if groups.overdue
+                  else ["Alle Meilensteine sind als erreicht vermerkt. 👍"])
+        return "\n".join(lines)
     lines = ["<b>Überfällig</b>"]
     lines += ([milestone_line(s) for s in groups.overdue] if groups.overdue
               else ["Keine Meilensteine überfällig. 👍"])

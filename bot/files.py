@@ -11,11 +11,17 @@ from bot.messages import Attachment, Command, Context, Incoming, Reply, local_to
 from bot.report_export import report_markdown
 from bot.timeline import timeline_text
 from workflows.periods import Period, parse_period, year_period
-from workflows.queries import plan_overview
-from workflows.report import period_report
+from workflows.plan import Plan
+from workflows.queries import norm, plan_overview, programme_over
+from workflows.report import period_report, programme_period
 
 log = logging.getLogger(__name__)
 REPORT_PERIODS = ("year", "quarter", "month")
+# Words for the whole programme's report (folded with `norm`): "/bericht Programm".
+PROGRAMME_WORDS = frozenset(norm(w) for w in (
+    "programm", "gesamt", "gesamtlaufzeit", "laufzeit", "ganze laufzeit", "ganzes programm",
+    "gesamtes programm", "abschluss", "abschlussbericht", "schlussbericht",
+    "verwendungsnachweis", "alles"))
 CALENDAR_FILE = "arbeits-und-zeitplan.ics"  # one name, so a re-import finds the same file
 
 
@@ -52,8 +58,17 @@ def calendar_attachment(ctx: Context, now: datetime) -> Attachment:
     return Attachment(CALENDAR_FILE, data, "document", caption, fallback)
 
 
-def report_period(args: str, today: date) -> Period | None:
-    """ "" (this year), "2026", "Q3 2026", "Juni 2026", "letztes Quartal"; None if unclear."""
+def report_period(args: str, today: date, plan: Plan | None = None) -> Period | None:
+    """ "" (this year), "2026", "Q3 2026", "Juni 2026", "letztes Quartal"; None if unclear.
+
+    With the plan, also "Programm" (the whole programme), and "" means the whole programme
+    once it is over: what is left to write then is the final report.
+    """
+    if plan is not None:
+        if not args.strip() and programme_over(plan, today):
+            return programme_period(plan)
+        if " ".join(norm(args).split()) in PROGRAMME_WORDS:
+            return programme_period(plan)
     if not args.strip():
         return year_period(today.year)
     period = parse_period(args, today)
@@ -65,6 +80,8 @@ def _slug(period: Period) -> str:
         return f"{period.start.year}-Q{(period.start.month - 1) // 3 + 1}"
     if period.kind == "month":
         return f"{period.start:%Y-%m}"
+    if period.kind == "programme":
+        return "programm"
     return str(period.start.year)
 
 
@@ -78,9 +95,15 @@ def report_attachment(ctx: Context, period: Period, now: datetime) -> Attachment
                f"Übersicht, dann je Arbeitspaket Stand, Meilensteine und die "
                f"{report.update_count} Meldungen des Zeitraums.")
     fallback = ("Der Bericht ließ sich nicht als Datei senden. Den Stand zeigen /plan und "
-                "/verlauf AP3 hier im Chat; auf dem Server schreibt "
-                f"<code>python -m bot export report --period {_slug(period)} bericht.md</code> "
-                "die Datei.")
+                "/verlauf AP3 hier im Chat")
+    if period.kind == "programme":
+        caption += (" Die Grundlage für den Sachbericht des Verwendungsnachweises; einen "
+                    f"Jahresbericht gibt es mit /bericht {period.end.year}.")
+        fallback += "."
+    else:  # the command line knows years, quarters and months
+        fallback += ("; auf dem Server schreibt "
+                     f"<code>python -m bot export report --period {_slug(period)} bericht.md"
+                     "</code> die Datei.")
     return Attachment(f"sachbericht-{_slug(period)}.md", data, "document", caption, fallback)
 
 
@@ -94,10 +117,13 @@ def calendar_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> l
 
 
 def report_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> list[Reply] | str:
-    period = report_period(args, local_today(ctx, now))
+    today = local_today(ctx, now)
+    period = report_period(args, today, ctx.plan)
     if period is None:
+        default = ("ganze Laufzeit" if programme_over(ctx.plan, today) else "dieses Jahr")
         return (f"„{esc(args)}“ verstehe ich nicht als Berichtszeitraum. Beispiele: /bericht "
-                "(dieses Jahr), /bericht 2026, /bericht Q3 2026, /bericht letztes Quartal")
+                f"({default}), /bericht 2026, /bericht Q3 2026, /bericht letztes Quartal, "
+                "/bericht Programm (die ganze Laufzeit)")
     return [Reply("", attachment=report_attachment(ctx, period, now))]
 
 
@@ -106,6 +132,7 @@ COMMANDS = (
             aliases=("gantt",)),
     Command("kalender", calendar_command, "Meilensteine und Sitzungen als Kalenderdatei (.ics)",
             aliases=("ical",)),
-    Command("bericht", report_command, "Sachbericht für einen Zeitraum als Markdown-Datei",
-            aliases=("report",), usage="[2026 | Q3 2026]"),
+    Command("bericht", report_command, "Sachbericht für einen Zeitraum als Markdown-Datei "
+            "(nach Programmende: die ganze Laufzeit)", aliases=("report",),
+            usage="[2026 | Q3 2026 | Programm]"),
 )

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from bot.access import is_admin, team_chat
 from bot.agenda import period_text
 from bot.format import day, esc, short_day, trim, until
-from bot.messages import Command, Context, Incoming
-from bot.views import milestone_line, plan_line
+from bot.messages import Command, Context, Incoming, local_today
+from bot.views import milestone_line, plan_line, programme_ended_text
 from workflows.digests import (
     MilestoneNotice,
     QuarterDigest,
@@ -107,25 +107,43 @@ def preview_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> st
     head = f"<b>Geplante Beiträge der nächsten {PREVIEW_DAYS} Tage</b>"
     if team_chat(ctx) is None and not msg.via_console:
         head += "\n⚠️ APBOT_TEAM_CHAT_ID ist nicht gesetzt – ohne Team-Chat poste ich nichts."
+    last_day = ctx.plan.programme.last_day
+    if local_today(ctx, now) > last_day:
+        return (f"{head}\nDas Programm endete am {day(last_day)} – seitdem poste ich nichts "
+                "mehr von selbst: keine Quartalsüberblicke, Erinnerungen oder Zusammenfassungen.")
     return f"{head}\n{schedule_listing(posts)}"
 
 
 def next_team_meeting(ctx: Context, now: datetime) -> tuple[Meeting, datetime] | None:
-    """The next team meeting from now (or the one running right now)."""
+    """The next team meeting from now (or the one running right now), within the programme."""
     tz = ctx.settings.timezone
+    last_day = ctx.plan.programme.last_day  # the meetings end with the programme
     found = [(t, m) for m in ctx.plan.meetings if m.kind == "team"
-             for t in occurrences(m, tz, now - m.duration, now + timedelta(days=400))[:1]]
+             for t in occurrences(m, tz, now - m.duration, now + timedelta(days=400),
+                                  last_day)[:1]]
     if not found:
         return None
     t, m = min(found, key=lambda pair: utc(pair[0]))  # instants: the autumn hour repeats
     return m, t
 
 
+def no_team_meeting_text(ctx: Context, now: datetime) -> str:
+    """Why there is no summary: the programme is over, its meetings ended, or there is none."""
+    if not any(m.kind == "team" for m in ctx.plan.meetings):
+        return "Im Plan steht keine Teambesprechung (kind = \"team\"), die ich zusammenfassen kann."
+    last_day = ctx.plan.programme.last_day
+    if local_today(ctx, now) > last_day:
+        return ("Es steht keine Teamsitzung mehr an. " + programme_ended_text(last_day)
+                + " Die Meldungen je Arbeitspaket zeigt /verlauf AP3.")
+    return (f"Bis zum Programmende am {day(last_day)} steht keine Teamsitzung mehr im Plan. "
+            "Die Meldungen je Arbeitspaket zeigt /verlauf AP3.")
+
+
 def summary_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> str:
     """/zusammenfassung: the team-meeting summary, now."""
     found = next_team_meeting(ctx, now)
     if found is None:
-        return "Im Plan steht keine Teambesprechung (kind = \"team\"), die ich zusammenfassen kann."
+        return no_team_meeting_text(ctx, now)
     meeting, occurrence = found
     post = Post(f"manual:{meeting.id}", "meeting", meeting.id, now, occurrence,
                 meeting.title, occurrence=occurrence)

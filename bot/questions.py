@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 
 from bot.agenda import answer_period, meetings_command, overdue_text, year_out_of_range
-from bot.format import day, esc, short_day, until
+from bot.format import ago, day, esc, short_day, until
 from bot.messages import Context, Incoming, local_today
-from bot.views import milestone_line, status_view
+from bot.views import milestone_line, programme_ended_text, status_view
 from workflows.agenda import all_milestones, running_in
 from workflows.periods import Period, read_period
 from workflows.plan import WorkPackage
 from workflows.progress import latest_progress
 from workflows.quarters import YearOutOfRange
-from workflows.queries import ap_status, find_work_package, norm
+from workflows.queries import (
+    MilestoneStatus,
+    ap_status,
+    find_work_package,
+    norm,
+    programme_over,
+)
 
 EXAMPLES = ("„Wann ist die nächste BiKo?“", "„Was ist dieses Quartal fällig?“",
             "„Wie steht AP 7?“")
@@ -33,6 +39,10 @@ _FILLER = {norm(w) for w in {
     "sind", "welche", "welcher", "welches",
 }}
 _BIKO = re.compile(r"\b(?:biko|bikos|bildungskonferenz\w*)\b")
+_PROGRAMME = re.compile(r"\bprogramm(?:s|es)?\b|\blaufzeit\b|\bforderzeitraum\b")
+# In `norm` form: "dauert" is "daurt" there.
+_WHEN_ENDS = re.compile(r"\bwann\b|\blauft\b|\bende\w*\b|\bdaue?r\w*\b|\blange\b"
+                        r"|\blaufzeit\b|\bforderzeitraum\b|\bbeginn\w*\b|\bvorbei\b")
 
 
 def _clean(text: str, bot_username: str | None) -> str:
@@ -52,33 +62,74 @@ def work_package_in(ctx: Context, folded: str) -> WorkPackage | int | None:
     return next(iter(hits.values())) if len(hits) == 1 else None
 
 
+def _programme_span(ctx: Context, now: datetime) -> str:
+    """ "Bis wann läuft das Programm?": its span, in the tense of `now`."""
+    prog = ctx.plan.programme
+    today = local_today(ctx, now)
+    span = f"{prog.start} bis {prog.end} ({short_day(prog.first_day)} – {short_day(prog.last_day)})"
+    if today > prog.last_day:
+        return (f"Das Programm lief von {span} und endete am {day(prog.last_day)} – "
+                f"{ago((today - prog.last_day).days)}. "
+                + programme_ended_text(prog.last_day).removeprefix(
+                    f"Das Programm endete am {day(prog.last_day)}. "))
+    if today < prog.first_day:
+        return (f"Das Programm läuft laut Plan von {span}; es beginnt "
+                f"{until((prog.first_day - today).days)}.")
+    left = (prog.last_day - today).days
+    return (f"Das Programm läuft laut Plan von {span}. Es endet am {day(prog.last_day)} – "
+            f"{'heute' if left == 0 else f'noch {left} Tag' + ('e' if left > 1 else '')}.")
+
+
+def _last_of(ctx: Context, last: MilestoneStatus, what: tuple[str, str, str],
+             today: date) -> str:
+    """After the last due date: which one was the last, and that the programme is over."""
+    m = last.milestone
+    state = (f"erreicht am {short_day(last.reached_on)}" if last.reached_on
+             else "nicht als erreicht vermerkt")
+    end = ctx.plan.programme.last_day
+    over = f" – das Programm endete am {day(end)}" if programme_over(ctx.plan, today) else ""
+    return (f"Laut Plan steht {what[0]} {what[1]} mehr an{over}. {what[2]}: <b>{esc(m.id)} "
+            f"{esc(m.title)}</b> (AP {m.ap[2:]}), fällig {day(m.due)} – {state}.")
+
+
 def _next_milestone(ctx: Context, folded: str, now: datetime) -> str:
     """The next milestone ahead, and any of its kind still open from the past."""
     today = local_today(ctx, now)
-    statuses = [s for s in all_milestones(ctx.plan, ctx.store.marks(), today)
-                if s.reached_on is None]
+    every = all_milestones(ctx.plan, ctx.store.marks(), today)
     if _BIKO.search(folded):
-        statuses = [s for s in statuses if _BIKO.search(norm(s.milestone.title))]
-        what, next_what = "Bildungskonferenz (BiKo)", "Nächste Bildungskonferenz (BiKo)"
+        every = [s for s in every if _BIKO.search(norm(s.milestone.title))]
+        what = ("keine", "Bildungskonferenz (BiKo)", "Die letzte laut Plan")
+        next_what, one = "Nächste Bildungskonferenz (BiKo)", "eine"
     else:
-        what, next_what = "Meilenstein", "Nächster Meilenstein"
-    if not statuses:
-        return f"Es ist keine {what} mehr offen – alle sind als erreicht vermerkt."
+        what = ("kein", "Meilenstein", "Der letzte laut Plan")
+        next_what, one = "Nächster Meilenstein", "einer"
+    statuses = [s for s in every if s.reached_on is None]
+    lines = []
+    if every and all(s.days_left < 0 for s in every):  # all due dates have passed
+        last = max(every, key=lambda s: (s.milestone.due, s.milestone.id))
+        lines.append(_last_of(ctx, last, what, today))
+        statuses = [s for s in statuses if s is not last]  # said already
+    elif not statuses:
+        return (f"Es ist {what[0]} {what[1]} mehr offen – alle sind als erreicht vermerkt."
+                if every else f"Im Plan steht {what[0]} {what[1]}.")
     ahead = [s for s in statuses if s.days_left >= 0]
     behind = [s for s in statuses if s.days_left < 0]
-    lines = []
     if ahead:
         m = ahead[0].milestone
         lines.append(f"{next_what} laut Plan: <b>{esc(m.id)} {esc(m.title)}</b> "
                      f"(AP {m.ap[2:]}), fällig {day(m.due)} – {until(ahead[0].days_left)}."
                      + (" Der Termin im Plan ist angenommen." if m.assumed else ""))
-    else:
-        lines.append(f"Laut Plan ist keine {what} mehr fällig.")
+    elif not lines:
+        lines.append(f"Laut Plan ist {what[0]} {what[1]} mehr fällig.")
     if behind:
         listed = ", ".join(f"{esc(s.milestone.id)} (fällig {short_day(s.milestone.due)})"
                            for s in behind)
-        lines.append(f"Noch nicht als erreicht vermerkt: {listed}. Ist eine davon erreicht, "
-                     f"schreiben Sie z. B. „{esc(behind[0].milestone.title)} am 12.06.2026“.")
+        example = behind[0].milestone
+        also = "Ebenfalls nicht" if lines and not ahead else "Noch nicht"
+        lines.append(f"{also} als erreicht vermerkt: {listed}. Ist {one} davon erreicht, "
+                     f"schreiben Sie z. B. „{esc(example.title)} am {short_day(example.due)}“.")
+    if programme_over(ctx.plan, today):
+        lines.append(programme_ended_text(ctx.plan.programme.last_day).split(". ", 1)[1])
     return "\n".join(lines)
 
 
@@ -96,12 +147,23 @@ def _open_milestones(ctx: Context, period: Period | None, now: datetime) -> str:
     label = f" {period.label}" if period else ""
     if not statuses:
         return f"Keine offenen Meilensteine{esc(label)}."
+    if programme_over(ctx.plan, today):
+        return "\n".join([f"<b>Meilensteine{esc(label)}, bis zum Programmende nicht als "
+                          "erreicht vermerkt</b>",
+                          *(milestone_line(s) for s in statuses), "",
+                          programme_ended_text(ctx.plan.programme.last_day)])
     return "\n".join([f"<b>Offene Meilensteine{esc(label)}</b>",
                       *(milestone_line(s) for s in statuses)])
 
 
-def _running(ctx: Context, period: Period) -> str:
+def _running(ctx: Context, period: Period, today: date) -> str:
     running = running_in(ctx.plan, period.start, period.end)
+    last_day = ctx.plan.programme.last_day
+    if not running and period.start > last_day:
+        tense = "endete" if today > last_day else "endet"
+        return (f"Laut Plan läuft {esc(period.label)} kein Arbeitspaket mehr: Das Programm "
+                f"{tense} am {day(last_day)}. Was erreicht wurde, zeigen /plan und "
+                "/meilensteine; den Bericht über die ganze Laufzeit schickt /bericht Programm.")
     if not running:
         return f"Laut Plan läuft {esc(period.label)} kein Arbeitspaket."
     return "\n".join([f"<b>Laut Plan laufen {esc(period.label)} {len(running)} Arbeitspakete</b>",
@@ -119,6 +181,8 @@ def answer(ctx: Context, msg: Incoming, now: datetime) -> str | None:
         period = read_period(text, today)
     except YearOutOfRange as err:  # "Was ist im Dezember 9999 fällig?"
         return year_out_of_range(ctx, err.year)
+    if not _AP_NUMBER.search(folded) and _PROGRAMME.search(folded) and _WHEN_ENDS.search(folded):
+        return _programme_span(ctx, now)  # before the title words: "lange" is in "lebenslangen"
     wp = work_package_in(ctx, folded)
     if isinstance(wp, int):
         return f"AP {wp} gibt es nicht – der Plan hat {ctx.plan.ap_range}."
@@ -140,6 +204,6 @@ def answer(ctx: Context, msg: Incoming, now: datetime) -> str | None:
         return meetings_command(ctx, msg, "", now)
     if period is not None:
         if period.kind == "day" and re.search(r"\blauft|laufen\b", folded):
-            return _running(ctx, period)
+            return _running(ctx, period, today)
         return answer_period(ctx, period, now)
     return None

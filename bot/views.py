@@ -16,19 +16,36 @@ def milestone_line(ms: MilestoneStatus) -> str:
     head = f"{MARK[ms.kind]} {esc(m.id)} {esc(m.title)}"
     if ms.reached_on is not None:
         return f"{head} – erreicht am {short_day(ms.reached_on)}"
+    if ms.closed:  # after the programme: no "overdue for 600 days" that grows forever
+        return f"{head} – war fällig am {day(m.due)} – nicht als erreicht vermerkt"
     due = f"fällig {day(m.due)}"
     if ms.kind == "offen":
         return f"{head} – {due} – offen"
     return f"{head} – {due} – {until(ms.days_left)}"
 
 
-def phase_text(st: APStatus) -> str:
-    if st.phase == "läuft" and st.quarter_of_span:
-        n, total = st.quarter_of_span
-        return f"läuft laut Plan – Quartal {n} von {total}"
+def phase_text(st: APStatus, today: date | None = None) -> str:
+    """Where the AP stands in its span; in the past tense once the programme is over."""
+    if st.phase == "läuft":
+        if st.quarter_of_span:
+            n, total = st.quarter_of_span
+            return f"läuft laut Plan – Quartal {n} von {total}"
+        return "läuft laut Plan"
     if st.phase == "nicht begonnen":
         return f"beginnt laut Plan {day(st.wp.start.first_day)}"
-    return f"laut Plan beendet seit {day(st.wp.end.last_day)}"
+    end, programme_end = st.wp.end.last_day, st.programme_end
+    if programme_end is not None and today is not None and today > programme_end:
+        if end >= programme_end:
+            return f"endete laut Plan am {day(end)}, mit dem Ende des Programms"
+        return f"endete laut Plan am {day(end)} · Programm beendet am {day(programme_end)}"
+    return f"laut Plan beendet seit {day(end)}"
+
+
+def programme_ended_text(programme_end: date) -> str:
+    """The line that says the programme is over and what is left to do."""
+    return (f"Das Programm endete am {day(programme_end)}. Den Abschlussbericht über die ganze "
+            "Laufzeit schickt /bericht, den des letzten Jahres "
+            f"/bericht {programme_end.year}.")
 
 
 def reported_text(st: APStatus, today: date) -> str:
@@ -56,7 +73,7 @@ def status_view(st: APStatus, today: date) -> str:
     lines += [
         "",
         f"Zeitraum: {span_text(wp)}",
-        f"Heute: {phase_text(st)}",
+        f"Heute: {phase_text(st, today)}",
         f"Gemeldeter Stand: {esc(reported_text(st, today))}",
         f"Zuständig: {esc(wp.lead) if wp.lead else 'noch nicht festgelegt'}",
     ]
@@ -85,11 +102,14 @@ def plan_line(st: APStatus) -> str:
         parts.append("gemeldet: " + " ".join(r for r in reported if r))
     if st.milestones:
         overdue = sum(1 for m in st.milestones if m.kind == "überfällig")
+        late = "nicht erreicht" if any(m.closed for m in st.milestones) else "überfällig"
         text = f"Meilensteine {st.reached_count}/{len(st.milestones)}"
-        parts.append(text + (f" ⚠️ {overdue} überfällig" if overdue else ""))
+        parts.append(text + (f" ⚠️ {overdue} {late}" if overdue else ""))
     return " · ".join(parts)
 
 
 def plan_view(plan: Plan, statuses: list[APStatus], today: date) -> str:
     head = f"<b>{esc(plan.programme.name)}</b> – Stand {day(today)}"
+    if today > plan.programme.last_day:
+        head += "\n" + programme_ended_text(plan.programme.last_day)
     return "\n".join([head, "", *(plan_line(st) for st in statuses)])

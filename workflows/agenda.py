@@ -25,7 +25,8 @@ class MeetingTime:
 def all_milestones(plan: Plan, marks: Iterable[MilestoneMark],
                    today: date) -> list[MilestoneStatus]:
     reached = reached_milestones(marks)
-    return sorted((milestone_status(m, reached, today) for m in plan.milestones),
+    last_day = plan.programme.last_day
+    return sorted((milestone_status(m, reached, today, last_day) for m in plan.milestones),
                   key=lambda s: (s.milestone.due, s.milestone.id))
 
 

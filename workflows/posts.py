@@ -62,6 +62,11 @@ def utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+def programme_closes(plan: Plan, tz: ZoneInfo) -> datetime:
+    """The programme's last moment: no automatic post is due, or useful, after it."""
+    return datetime.combine(plan.programme.last_day, time.max, tz)
+
+
 def quarterly_posts(plan: Plan, tz: ZoneInfo) -> list[Post]:
     """08:00 on the first working day of each quarter of the programme."""
     prog = plan.programme
@@ -83,8 +88,10 @@ def milestone_posts(plan: Plan, tz: ZoneInfo, reached: Iterable[str],
     """Reminders before each open milestone, then overdue notices after it.
 
     The overdue series ends after `overdue_max` notices, after `until` (when given: the
-    caller needs nothing later) and at the latest OVERDUE_HORIZON after the due date, so
-    a huge `overdue_max` cannot keep this busy for ages.
+    caller needs nothing later), with the programme (nothing is overdue in a programme
+    that is over: a milestone due on its last day gets no notice) and at the latest
+    OVERDUE_HORIZON after the due date, so a huge `overdue_max` cannot keep this busy
+    for ages.
     """
     prog = plan.programme
     done = set(reached)
@@ -115,14 +122,17 @@ def _overdue_posts(plan: Plan, milestone_id: str, title: str, due: date, tz: Zon
         last = date.max
     if until is not None:
         last = min(last, until)
+    last = min(last, prog.last_day)
+    closes = programme_closes(plan, tz)
     try:
         day = first_working_day_after(due, prog.bundesland)
         for n in range(1, prog.overdue_max + 1):
             if day > last:
                 break
             at = _at(day, prog.post_time, tz)
+            # A notice missed while apbot was down is not caught up after the programme.
             posts.append(Post(f"overdue:{milestone_id}:{n}", "overdue", milestone_id, at,
-                              at + OVERDUE_WINDOW,
+                              min(at + OVERDUE_WINDOW, closes, key=utc),
                               f"Überfällig {n}/{prog.overdue_max}: {milestone_id} {title}",
                               number=n))
             day = first_working_day_from(day + timedelta(days=prog.overdue_every_days),

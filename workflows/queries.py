@@ -21,6 +21,9 @@ class MilestoneStatus:
     milestone: Milestone
     reached_on: date | None
     days_left: int  # negative when overdue
+    # The programme ended before the as-of day: an open milestone is no longer "overdue
+    # since n days" but was not reached within the programme.
+    closed: bool = False
 
     @property
     def kind(self) -> str:
@@ -39,14 +42,23 @@ class APStatus:
     quarter_of_span: tuple[int, int] | None
     progress: APProgress
     milestones: tuple[MilestoneStatus, ...]
+    programme_end: date | None = None  # the programme's last day, to speak of it afterwards
 
     @property
     def reached_count(self) -> int:
         return sum(1 for m in self.milestones if m.reached_on is not None)
 
 
-def milestone_status(m: Milestone, reached: Mapping[str, date], today: date) -> MilestoneStatus:
-    return MilestoneStatus(m, reached.get(m.id), (m.due - today).days)
+def milestone_status(m: Milestone, reached: Mapping[str, date], today: date,
+                     programme_end: date | None = None) -> MilestoneStatus:
+    """Where `m` stands on `today`; `closed` once `today` lies after `programme_end`."""
+    closed = programme_end is not None and today > programme_end
+    return MilestoneStatus(m, reached.get(m.id), (m.due - today).days, closed)
+
+
+def programme_over(plan: Plan, today: date) -> bool:
+    """True once the programme's last day lies behind `today`."""
+    return today > plan.programme.last_day
 
 
 def ap_status(plan: Plan, wp: WorkPackage, progress: APProgress,
@@ -59,9 +71,11 @@ def ap_status(plan: Plan, wp: WorkPackage, progress: APProgress,
     else:
         phase = "läuft"
     reached = reached_milestones(marks)
+    last_day = plan.programme.last_day
     return APStatus(
         wp, phase, span_position(wp.start, wp.end, today), progress,
-        tuple(milestone_status(m, reached, today) for m in plan.milestones_of(wp.id)),
+        tuple(milestone_status(m, reached, today, last_day) for m in plan.milestones_of(wp.id)),
+        last_day,
     )
 
 

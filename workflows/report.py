@@ -41,6 +41,17 @@ class Report:
         return sum(len(r.reached) for r in self.rows)
 
 
+def programme_period(plan: Plan) -> Period:
+    """The whole programme (e.g. Q1 2025 – Q2 2027): the period of the final report.
+
+    A funder's Verwendungsnachweis reports on the whole funding period, not on its last
+    year; the yearly Zwischennachweise are the reports by year.
+    """
+    prog = plan.programme
+    return Period(prog.first_day, prog.last_day, f"Gesamtlaufzeit {prog.start} bis {prog.end}",
+                  "programme")
+
+
 def _phase(wp: WorkPackage, day: date) -> str:
     if day < wp.start.first_day:
         return "nicht begonnen"
