@@ -627,8 +627,9 @@ def test_the_end_of_the_calendar_is_no_error() -> None:
     end = datetime(9999, 12, 31, 23, 0, tzinfo=TZ)
     assert next_post_time(PLAN, [], TZ, end) is None
     assert planned_posts(PLAN, [], TZ, end - timedelta(days=30), end) == []
-    assert milestone_posts(with_programme(overdue_every_days=1), TZ, [],
-                           until=date.max)[-1].kind == "overdue"
+    # (the last milestones are due on the programme's last day: they get no overdue notice)
+    assert any(p.kind == "overdue" for p in milestone_posts(
+        with_programme(overdue_every_days=1), TZ, [], until=date.max))
 
 
 def test_schedule_listing_over_the_end_of_the_calendar_is_a_usage_error(bot: Bot) -> None:
