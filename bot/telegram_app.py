@@ -32,6 +32,7 @@ from bot.format import esc
 from bot.inbox import Event, Inbox
 from bot.messages import ButtonPress, Clock, Incoming, Reply, system_clock
 from bot.outbox import Attempt, Outbox
+from bot.post_scheduler import PostScheduler
 from bot.posts import compose
 from bot.telegram_send import (
     TelegramLimits,
@@ -40,7 +41,7 @@ from bot.telegram_send import (
     send_text,
     with_retry,
 )
-from workflows.schedule import PostRunner, PostScheduler
+from workflows.schedule import PostRunner
 
 log = logging.getLogger(__name__)
 CORE = "core"
@@ -250,10 +251,11 @@ async def start_posting(app: Application) -> None:  # type: ignore[type-arg]
     app.bot_data[SCHEDULER] = scheduler
 
 
-async def stop_posting(app: Application) -> None:  # type: ignore[type-arg]
+async def stop_posting(app: Application, grace: float = 0.0) -> None:  # type: ignore[type-arg]
+    """No more posts; one under way gets `grace` seconds to finish."""
     scheduler: PostScheduler | None = app.bot_data.get(SCHEDULER)
     if scheduler is not None:
-        scheduler.shutdown()
+        await scheduler.stop(grace)
 
 
 async def on_start(app: Application) -> None:  # type: ignore[type-arg]

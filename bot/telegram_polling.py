@@ -103,7 +103,7 @@ async def serve(app: Application, inbox: Inbox, stopping: asyncio.Event,  # type
             offset = updates[-1].update_id + 1
             await _handle_batch(app, inbox, updates, str(offset), stopping)
     finally:
-        await stop_posting(app)
+        await stop_posting(app, grace)
         await app.bot_data[OUTBOX].close(grace)
         await app.shutdown()
 

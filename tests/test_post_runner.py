@@ -7,7 +7,8 @@ wiring of PostScheduler in the running event loop.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+import time as wallclock
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.messages import Context
+from bot.post_scheduler import PostScheduler
 from bot.posts import compose
 from bot.settings import Settings
 from tests.conftest import TEST_PLAN
@@ -23,7 +25,7 @@ from workflows.plan import Plan, load_plan, parse_plan
 from workflows.posts import Post
 from workflows.progress import Author, MilestoneMark, Update
 from workflows.recording import Report, record
-from workflows.schedule import PostRunner, PostScheduler
+from workflows.schedule import PostRunner
 from workflows.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -410,20 +412,29 @@ def single_meeting_plan(start: datetime, summary_before_minutes: int) -> Plan:
     return parse_plan(PLAN_TEXT[:PLAN_TEXT.index("[[meeting]]")] + meeting, Path("variant.toml"))
 
 
+def running_clock(origin: datetime) -> Callable[[], datetime]:
+    """A clock that starts at `origin` and runs on in real time: the machine's date and
+    hour do not matter to the test."""
+    started = wallclock.monotonic()
+
+    def clock() -> datetime:
+        return origin + timedelta(seconds=wallclock.monotonic() - started)
+    return clock
+
+
 async def run_scheduler(tmp_path: Path, summary_before_minutes: int) -> Bot:
-    now = datetime.now(TZ)
-    summary_at = (now + timedelta(seconds=4)).replace(microsecond=0)  # 3–4 s from now
-    if summary_at.hour == 2 or (summary_at + timedelta(minutes=1)).date() != summary_at.date():
-        pytest.skip("not near 02:00–03:00 (posts move to 03:00) or midnight")
+    clock = running_clock(datetime(2026, 11, 26, 9, 58, 58, 500000, tzinfo=TZ))
+    now = clock()
+    summary_at = (now + timedelta(seconds=1.5)).replace(microsecond=0)  # 1–1.5 s from now
     start = summary_at + timedelta(minutes=summary_before_minutes)
     b = Bot(tmp_path, single_meeting_plan(start, summary_before_minutes))
     key = f"meeting:kurz:{start.replace(tzinfo=None).isoformat()}"
     # a previous run just now: no catch-up of the programme's older posts in this test
     b.store.set_last_post_check(now - timedelta(seconds=1))
-    scheduler = PostScheduler(b.runner(up_since=now), lambda: datetime.now(TZ))
+    scheduler = PostScheduler(b.runner(up_since=now), clock)
     try:
         scheduler.start()
-        for _ in range(150):  # at most 15 s
+        for _ in range(50):  # at most 5 s
             if b.publisher.sent or key in b.store.posted_keys():
                 break
             await asyncio.sleep(0.1)

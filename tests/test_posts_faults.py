@@ -25,6 +25,7 @@ from telegram.error import ChatMigrated, NetworkError, TimedOut
 
 from bot.cli_posts import UsageError, schedule_text
 from bot.messages import Context
+from bot.post_scheduler import PostScheduler
 from bot.settings import Settings
 from bot.telegram_send import TelegramPublisher
 from tests.test_post_runner import (
@@ -50,7 +51,7 @@ from workflows.posts import (
     next_post_time,
     planned_posts,
 )
-from workflows.schedule import ChatMoved, DeliveryUnknown, PostRunner, PostScheduler
+from workflows.schedule import ChatMoved, DeliveryUnknown, PostRunner
 from workflows.storage import StoreWriteError
 
 UTC = ZoneInfo("UTC")

@@ -1,9 +1,9 @@
-"""Waking up for automatic posts: APScheduler runs `PostRunner.run_due`, the post log decides.
+"""Sending automatic posts: `PostRunner.run_due` looks at a given moment, the post log decides.
 
-APScheduler only says "look now". Every look recomputes what is due from the
-plan, the store and the time, so a run that APScheduler drops or delays loses
-nothing: the next look (at the latest a few minutes later) finds the post and
-sends it, or logs it as skipped when it is no longer useful.
+Something outside (bot/post_scheduler.py, with APScheduler) only says "look now".
+Every look recomputes what is due from the plan, the store and the time, so a look
+that is dropped or delayed loses nothing: the next look (at the latest a few minutes
+later) finds the post and sends it, or logs it as skipped when it is no longer useful.
 
 What the post log promises (see `PostRunner`): a post is logged as being sent, with its
 parts, before its first part goes out, and each part is logged once it is delivered; a
@@ -18,22 +18,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-
 from workflows.plan import Plan
-from workflows.posts import Decision, Post, due_posts, first_look_back, next_post_time, utc
+from workflows.posts import Decision, Post, due_posts, first_look_back, utc
 from workflows.storage import StoreError
 from workflows.store import Store
 
 log = logging.getLogger(__name__)
-SAFETY_TICK = timedelta(minutes=5)
 # A gap since the last check longer than every catch-up window is taken as true only
 # after the clock has run on this long without jumping back (see PostRunner).
 JUMP_CONFIRM = timedelta(hours=1)
@@ -342,70 +338,3 @@ class PostRunner:
                     self.store.record_migration, chat, moved.new_chat_id, now))
                 chat = moved.new_chat_id
         raise RuntimeError(f"the chat keeps moving (now {chat})")
-
-
-class PostScheduler:
-    """APScheduler in the bot's event loop: a check at start, at each post's time, and every
-    few minutes as a safety net.
-
-    After each check the runner's notices for the admins go to `notify` (when given; it
-    may be a coroutine function), else only to the log.
-    """
-
-    def __init__(self, runner: PostRunner, clock: Callable[[], datetime],
-                 notify: Notify | None = None) -> None:
-        self.runner = runner
-        self.clock = clock
-        self.notify = notify
-        # misfire_grace_time=None: a late wake-up still runs (APScheduler's default of
-        # one second would drop it); coalesce: a backlog of wake-ups runs once.
-        self.scheduler = AsyncIOScheduler(
-            timezone=runner.tz,
-            job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
-        )
-
-    def start(self) -> None:
-        self.scheduler.start()
-        self.scheduler.add_job(self.check, "interval", seconds=SAFETY_TICK.total_seconds(),
-                               id="safety")
-        self.scheduler.add_job(self.check, "date", run_date=self.clock(), id="next")
-
-    async def check(self) -> None:
-        try:
-            await self.runner.run_due(self.clock())
-        except Exception:
-            log.exception("the check for posts failed; the next one comes within %s",
-                          SAFETY_TICK)
-        finally:
-            self._arm_next()
-        await self.hand_out_notices()
-
-    async def hand_out_notices(self) -> None:
-        """Give the runner's notices to `notify`; one that fails is logged, not retried."""
-        notices = self.runner.take_notices()
-        for text in notices:
-            log.warning("notice for the admins: %s", text)
-            if self.notify is None:
-                continue
-            try:
-                result = self.notify(text)
-                if inspect.isawaitable(result):
-                    await result
-            except Exception:
-                log.exception("could not hand out the notice")
-
-    def _arm_next(self) -> None:
-        now = self.clock()
-        try:
-            upcoming = next_post_time(self.runner.plan, self.runner.store.marks(),
-                                      self.runner.tz, now)
-        except Exception:
-            log.exception("could not work out the next post's time; the safety tick remains")
-            return
-        if upcoming is not None:
-            self.scheduler.add_job(self.check, "date", run_date=upcoming, id="next",
-                                   replace_existing=True)
-
-    def shutdown(self) -> None:
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
