@@ -8,8 +8,9 @@ import gc
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from bot.cli_exports import EXPORT_MODES, add_export_parsers, run_export
 from bot.cli_posts import UsageError, parse_moment, preview_text, schedule_text
@@ -17,7 +18,7 @@ from bot.commands import COMMANDS
 from bot.console import Console, prompted_lines
 from bot.core import Core
 from bot.logs import setup_logging
-from bot.messages import Context, system_clock
+from bot.messages import Clock, Context, system_clock
 from bot.settings import Settings, SettingsError, settings_from_env
 from workflows.plan import PlanError, load_plan
 from workflows.storage import StoreError
@@ -75,7 +76,9 @@ def open_core(settings: Settings, now: datetime, read_only: bool = False) -> Cor
     return Core(Context(settings, plan, store), COMMANDS)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None,
+         clock_for: Callable[[ZoneInfo], Clock] = system_clock) -> int:
+    """Run apbot; `clock_for` makes the process's one clock (tests set another date)."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         settings = settings_from_env(os.environ)
@@ -86,21 +89,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The console prints answers on stdout; its log stays quiet unless something is wrong.
     redact = setup_logging(settings.token, logging.INFO if telegram else logging.WARNING)
     try:
-        return run(args, settings, telegram)
+        return run(args, settings, telegram, clock_for(settings.timezone))
     except KeyboardInterrupt:
         return 130
     except Exception as err:
-        # Whatever it was, one line without the token; the traceback goes to the log,
-        # through the same filter.
+        # Whatever it was, one line without the token (the traceback only at debug level,
+        # through the same filter).
         logging.getLogger("apbot").debug("fatal error", exc_info=True)
         print(redact.redact(f"apbot ist abgebrochen: {type(err).__name__}: {err}"),
               file=sys.stderr)
         return EXIT_FATAL
 
 
-def run(args: argparse.Namespace, settings: Settings, telegram: bool) -> int:
+def run(args: argparse.Namespace, settings: Settings, telegram: bool, clock: Clock) -> int:
     """The chosen mode, once settings and logging are in place."""
-    clock = system_clock(settings.timezone)
     try:
         core = open_core(settings, clock(), read_only=args.mode in (*LISTINGS, *EXPORT_MODES))
         # The loaded history lives as long as the process: keep the garbage collector

@@ -6,16 +6,23 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Self
+from zoneinfo import ZoneInfo
 
+from tests.clocked_bot import START_VARIABLE
 from tests.conftest import TEST_PLAN
 from tests.fake_bot_api import DEFAULT_GROUP_ID, DEFAULT_TOKEN, FakeBotAPI
 
 REPO = Path(__file__).resolve().parents[1]
 ADMIN_ID = 1001  # "Anna", the fake's default sender
+# Every bot process runs at this date unless a test gives another: a Thursday in Q4 2026,
+# mid-programme, whatever the machine's date (see tests/clocked_bot.py).
+E2E_NOW = datetime(2026, 11, 26, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))
 MEMBER_ID = 1002
 
 
@@ -35,13 +42,16 @@ class BotProcess:
     """`python -m bot` against the fake Bot API; its log goes to a file."""
 
     def __init__(self, api: FakeBotAPI, data_dir: Path, log_path: Path, *,
-                 preexec_fn: Callable[[], object] | None = None, **env: str) -> None:
-        """`preexec_fn` runs in the child before `exec` (e.g. to set a resource limit)."""
+                 preexec_fn: Callable[[], object] | None = None, now: datetime | None = None,
+                 **env: str) -> None:
+        """`preexec_fn` runs in the child before `exec` (e.g. to set a resource limit);
+        `now` is what the process's clock shows at first (default: E2E_NOW)."""
         self.api = api
         self.log_path = log_path
         self._env = bot_env(data_dir, api, **env)
         self._preexec_fn = preexec_fn
         self.proc: subprocess.Popen[bytes] | None = None
+        self.set_clock(E2E_NOW if now is None else now)
 
     def __enter__(self) -> Self:
         self.start()
@@ -51,10 +61,22 @@ class BotProcess:
                  tb: TracebackType | None) -> None:
         self.stop()
 
+    def set_clock(self, now: datetime) -> None:
+        """The clock shows `now` at this moment and runs on, for the bot process (across
+        its restarts) and for the dates the fake gives messages."""
+        self._clock = (now, time.monotonic())
+        self.api.set_clock(now)
+
+    def clock(self) -> datetime:
+        """What the bot's clock shows now."""
+        origin, began = self._clock
+        return origin + timedelta(seconds=time.monotonic() - began)
+
     def start(self) -> None:
         with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "bot"], cwd=REPO,
-                                         env=self._env, stdout=log, stderr=subprocess.STDOUT,
+            env = {**self._env, START_VARIABLE: self.clock().isoformat()}
+            self.proc = subprocess.Popen([sys.executable, "-m", "tests.clocked_bot"], cwd=REPO,
+                                         env=env, stdout=log, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL,
                                          preexec_fn=self._preexec_fn)
         try:

@@ -53,6 +53,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Literal, Self
@@ -639,6 +640,7 @@ class FakeBotAPI:
         self._admin_ids: set[int] = set(admin_ids)
         self._commands: dict[tuple[str, str], list[JSONDict]] = {}
         self._faults: list[_Fault] = []
+        self._clock_offset = 0.0  # see set_clock
 
         self._methods: dict[str, Callable[[_ParsedRequest], Any]] = {
             "getme": self._m_get_me,
@@ -672,6 +674,17 @@ class FakeBotAPI:
             daemon=True,
         )
         self._thread.start()
+
+    # ----------------------------------------------------------------- the date
+
+    def set_clock(self, moment: datetime) -> None:
+        """Date messages from `moment` on (running on in real time), as the bot's clock."""
+        with self._cond:
+            self._clock_offset = moment.timestamp() - time.time()
+
+    def now(self) -> float:
+        """The time messages are dated with (Unix seconds)."""
+        return time.time() + self._clock_offset
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -951,7 +964,7 @@ class FakeBotAPI:
                 title = chat_title or self._chat_titles.get(chat_id, self.group_title)
                 self._chat_titles[chat_id] = title
             chat = {"id": chat_id, "type": chat_type, "title": title}
-        now = int(time.time())
+        now = int(self.now())
         message: JSONDict = {
             "message_id": message_id if message_id is not None else self._next_message_id(),
             "from": user,
@@ -1475,7 +1488,7 @@ class FakeBotAPI:
             "message_id": self._next_message_id(),
             "from": self.bot_user,
             "chat": self._chat_dict(chat_id),
-            "date": int(time.time()),
+            "date": int(self.now()),
         }
         if "message_thread_id" in params:
             message["message_thread_id"] = params["message_thread_id"]
@@ -1520,7 +1533,7 @@ class FakeBotAPI:
                 "message_id": message_id,
                 "from": self.bot_user,
                 "chat": self._chat_dict(chat_id),
-                "date": int(time.time()),
+                "date": int(self.now()),
             }
             self._bot_message_keys.add(key)
         elif key not in self._bot_message_keys and self.strict_messages:
@@ -1745,7 +1758,7 @@ class FakeBotAPI:
             message.pop("reply_markup", None)
             if markup is not None:
                 message["reply_markup"] = markup
-            message["edit_date"] = int(time.time())
+            message["edit_date"] = int(self.now())
             return self._store_bot_message(message)
 
     def _m_edit_message_reply_markup(self, request: _ParsedRequest) -> JSONDict | bool:
@@ -1759,7 +1772,7 @@ class FakeBotAPI:
             message.pop("reply_markup", None)
             if markup is not None:
                 message["reply_markup"] = markup
-            message["edit_date"] = int(time.time())
+            message["edit_date"] = int(self.now())
             return self._store_bot_message(message)
 
     def _m_delete_message(self, request: _ParsedRequest) -> bool:

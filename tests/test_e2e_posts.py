@@ -1,7 +1,9 @@
 """End-to-end: automatic posts from the real process, on time, once, and caught up after a stop.
 
-These tests wait for real time (a post some seconds ahead); the rules themselves are
-tested with injected times in test_posts.py and test_post_runner.py.
+The process runs at a fixed date (tests/clocked_bot.py): its clock starts a moment
+before a post is due, so a test waits a second or two, never for the machine's date.
+The rules themselves are tested with injected times in test_posts.py and
+test_post_runner.py.
 """
 
 from __future__ import annotations
@@ -21,6 +23,17 @@ from tests.fake_bot_api import DEFAULT_GROUP_ID, FakeBotAPI
 pytestmark = pytest.mark.e2e
 BERLIN = ZoneInfo("Europe/Berlin")
 TITLE = "Jour fixe Probelauf"
+MEETING = datetime(2026, 11, 26, 11, 0, tzinfo=BERLIN)  # a Thursday; nothing else is due then
+SUMMARY = MEETING - timedelta(minutes=1)  # plan_with_meeting: summarised 1 minute before
+
+
+def seconds_before_summary(seconds: float) -> datetime:
+    return SUMMARY - timedelta(seconds=seconds)
+
+
+def at(moment: datetime) -> int:
+    """A message date (Telegram's whole seconds) on the test's clock."""
+    return int(moment.timestamp())
 
 
 def plan_with_meeting(tmp_path: Path, meeting_at: datetime) -> Path:
@@ -53,60 +66,61 @@ def wait_for_summaries(api: FakeBotAPI, count: int, timeout: float) -> list[dict
 
 
 def test_meeting_summary_is_posted_once_on_time_despite_a_429(tmp_path: Path) -> None:
-    meeting = datetime.now(BERLIN) + timedelta(seconds=75)  # summary due in ~15 s
-    plan = plan_with_meeting(tmp_path, meeting)
+    plan = plan_with_meeting(tmp_path, MEETING)
+    start = seconds_before_summary(2)
     with FakeBotAPI() as api, BotProcess(api, tmp_path / "data", tmp_path / "bot.log",
-                                         APBOT_PLAN=str(plan)) as bot:
-        api.push_message("AP3: Tagesordnung verschickt, 30 %")
+                                         now=start, APBOT_PLAN=str(plan)) as bot:
+        started = time.monotonic()
+        api.push_message("AP3: Tagesordnung verschickt, 30 %", date=at(start))
         api.wait_for_text("gespeichert")
         api.fail_next("sendMessage", error_code=429, retry_after=1)
-        posted = wait_for_summaries(api, 1, timeout=60)
-        sent_at = time.time()
-        time.sleep(2)  # room for a duplicate to show up
+        posted = wait_for_summaries(api, 1, timeout=20)
+        took = time.monotonic() - started
+        api.push_message("/status AP3", date=at(start))  # one more round trip: room for
+        api.wait_for_text("Bildungskonferenzen")          # a duplicate to show up
         assert len(summaries(api)) == 1
         text = str(posted[0]["text"])
         assert posted[0]["chat_id"] == DEFAULT_GROUP_ID
         assert "Tagesordnung verschickt" in text and "AP 3" in text
         assert "nachgeholt" not in text
-        assert sent_at <= (meeting - timedelta(seconds=55)).timestamp() + 5
+        assert 1.5 <= took <= 8, f"due 2 s after the start, posted after {took:.1f} s"
         assert any(c.status == 429 for c in api.calls("sendMessage"))
     assert "posted meeting:probe" in bot.log()
 
 
 def test_missed_post_is_caught_up_once_then_never_again(tmp_path: Path) -> None:
-    meeting = datetime.now(BERLIN) + timedelta(seconds=72)  # summary due in ~12 s
-    plan = plan_with_meeting(tmp_path, meeting)
+    plan = plan_with_meeting(tmp_path, MEETING)
     data, log = tmp_path / "data", tmp_path / "bot.log"
     with FakeBotAPI() as api:
-        with BotProcess(api, data, log, APBOT_PLAN=str(plan)):
+        with BotProcess(api, data, log, now=seconds_before_summary(30), APBOT_PLAN=str(plan)):
             pass  # up for a moment before the post's time, then stopped
         assert summaries(api) == []
-        # Down across the post's time (real time has to pass for this).
-        time.sleep(max(0.0, (meeting - timedelta(seconds=58)).timestamp() - time.time()))
-        with BotProcess(api, data, log, APBOT_PLAN=str(plan)):
-            posted = wait_for_summaries(api, 1, timeout=30)
+        # Started again after the post's time, before the meeting: caught up, once.
+        with BotProcess(api, data, log, now=SUMMARY + timedelta(seconds=20),
+                        APBOT_PLAN=str(plan)):
+            posted = wait_for_summaries(api, 1, timeout=15)
         assert len(posted) == 1
         assert "(nachgeholt)" in str(posted[0]["text"])
-        with BotProcess(api, data, log, APBOT_PLAN=str(plan)) as bot:
-            api.push_message("/status AP3")  # the start-up check has run by the time it answers
-            api.wait_for_text("Bildungskonferenzen")
-            time.sleep(1)
+        later = SUMMARY + timedelta(seconds=40)
+        with BotProcess(api, data, log, now=later, APBOT_PLAN=str(plan)) as bot:
+            api.push_message("/status AP3", date=at(later))  # the start-up check has run
+            api.wait_for_text("Bildungskonferenzen")          # by the time it answers
         assert len(summaries(api)) == 1
     assert len(re.findall(r"posted meeting:probe", bot.log())) == 1
 
 
 def test_migrated_group_keeps_getting_posts(tmp_path: Path) -> None:
-    meeting = datetime.now(BERLIN) + timedelta(seconds=70)
-    plan = plan_with_meeting(tmp_path, meeting)
+    plan = plan_with_meeting(tmp_path, MEETING)
+    start = seconds_before_summary(2)
     new_id = -1001234500000
     with FakeBotAPI() as api, BotProcess(api, tmp_path / "data", tmp_path / "bot.log",
-                                         APBOT_PLAN=str(plan)):
+                                         now=start, APBOT_PLAN=str(plan)):
         api.push_update({"message": {
-            "message_id": 5000, "date": int(time.time()),
+            "message_id": 5000, "date": at(start),
             "chat": {"id": DEFAULT_GROUP_ID, "type": "group", "title": "Team"},
             "from": {"id": 1001, "is_bot": False, "first_name": "Anna"},
             "migrate_to_chat_id": new_id}})
-        api.push_message("/status AP3", chat_id=new_id)  # the new id is served at once
+        api.push_message("/status AP3", chat_id=new_id, date=at(start))  # served at once
         api.wait_for_text("Bildungskonferenzen", chat_id=new_id)
-        posted = wait_for_summaries(api, 1, timeout=60)
+        posted = wait_for_summaries(api, 1, timeout=20)
     assert posted[0]["chat_id"] == new_id

@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -30,6 +29,8 @@ from workflows.store import Store
 ROOT = Path(__file__).resolve().parents[1]
 PLAN_PATH = TEST_PLAN
 TZ = ZoneInfo("Europe/Berlin")
+NOW = datetime(2026, 11, 26, 10, 0, tzinfo=TZ)  # the handlers' clock, whatever the machine's
+STAMP = int(NOW.timestamp())  # message dates on that clock
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 
 TEAM = -1001234567890
@@ -87,7 +88,7 @@ class FakeRequest(BaseRequest):
             message_id = (int(params["message_id"]) if "message_id" in params
                           else next(self._message_ids))
             return {
-                "message_id": message_id, "date": int(time.time()),
+                "message_id": message_id, "date": STAMP,
                 "chat": {"id": chat_id, "type": "supergroup" if chat_id < 0 else "private"},
                 "from": BOT_USER, "text": params["text"],
             }
@@ -102,7 +103,7 @@ class FakeRequest(BaseRequest):
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(tmp_path / "data", datetime.now(TZ))
+    s = Store.open(tmp_path / "data", NOW)
     yield s
     s.close()
 
@@ -126,7 +127,7 @@ async def app(core: Core, fake: FakeRequest,
     # that talks to the fake; everything else is the module's own wiring.
     monkeypatch.setattr(bot.telegram_app, "ApplicationBuilder",
                         lambda: ApplicationBuilder().request(fake).get_updates_request(fake))
-    application = build_application(core)
+    application = build_application(core, clock=lambda: NOW)
     async with application:
         await register_menu(application)
         fake.calls.clear()
@@ -144,7 +145,7 @@ def message(text: str | None = "", *, user: int = ANNA, chat_id: int = TEAM,
         chat["first_name"] = USERS[user]["first_name"]
     else:
         chat["title"] = "Koordinierungsteam Bildungskommunen"
-    msg: dict[str, Any] = {"message_id": next(_message_ids), "date": int(time.time()),
+    msg: dict[str, Any] = {"message_id": next(_message_ids), "date": STAMP,
                            "chat": chat, "from": USERS[user], **extra}
     if text:
         msg["text"] = text
@@ -289,7 +290,7 @@ async def test_progress_is_confirmed_with_an_undo_button(
 def callback_query(app_fake: FakeRequest, data: str, user: int) -> dict[str, Any]:
     """A press on the button under the bot's last message."""
     [*_, last] = app_fake.sent()
-    bot_message = {"message_id": 4999, "date": int(time.time()),
+    bot_message = {"message_id": 4999, "date": STAMP,
                    "chat": {"id": last["chat_id"], "type": "supergroup"},
                    "from": BOT_USER, "text": last["text"],
                    "reply_markup": last.get("reply_markup")}
@@ -324,7 +325,7 @@ async def test_pressing_undo_answers_and_edits_the_confirmation(
 async def test_edited_command_gets_no_answer(
     app: Application, fake: FakeRequest  # type: ignore[type-arg]
 ) -> None:
-    msg = message("/status AP3", edit_date=int(time.time()))
+    msg = message("/status AP3", edit_date=STAMP)
     await feed(app, edited_message=msg)
     assert fake.sent() == []
 
@@ -333,7 +334,7 @@ async def test_edited_progress_message_changes_the_record(
     app: Application, fake: FakeRequest, store: Store  # type: ignore[type-arg]
 ) -> None:
     msg = await say(app, "AP3: Einladungen verschickt, 60 %")
-    edited = {**msg, "text": "AP3: Einladungen verschickt, 80 %", "edit_date": int(time.time())}
+    edited = {**msg, "text": "AP3: Einladungen verschickt, 80 %", "edit_date": STAMP}
     await feed(app, edited_message=edited)
     assert "geändert" in fake.sent()[-1]["text"]
     [update] = store.updates()
@@ -355,7 +356,7 @@ async def test_photo_caption_is_recorded(
 async def test_forwarded_message_is_recorded_with_its_origin(
     app: Application, fake: FakeRequest, store: Store  # type: ignore[type-arg]
 ) -> None:
-    origin = {"type": "user", "date": int(time.time()) - 3600,
+    origin = {"type": "user", "date": STAMP - 3600,
               "sender_user": {"id": 77, "is_bot": False, "first_name": "Carla",
                               "last_name": "Meier"}}
     await say(app, "AP8: Pressemitteilung ist raus", forward_origin=origin)
@@ -370,7 +371,7 @@ async def test_forwarded_message_is_recorded_with_its_origin(
 async def test_forwarded_from_a_hidden_user(
     app: Application, store: Store  # type: ignore[type-arg]
 ) -> None:
-    origin = {"type": "hidden_user", "date": int(time.time()), "sender_user_name": "D. Krause"}
+    origin = {"type": "hidden_user", "date": STAMP, "sender_user_name": "D. Krause"}
     await say(app, "AP8: Flyer gedruckt", forward_origin=origin)
     assert store.updates()[0].forwarded_from == "D. Krause"
 
@@ -378,7 +379,7 @@ async def test_forwarded_from_a_hidden_user(
 async def test_forwarded_from_a_group_names_the_group(
     app: Application, store: Store  # type: ignore[type-arg]
 ) -> None:
-    origin = {"type": "chat", "date": int(time.time()),
+    origin = {"type": "chat", "date": STAMP,
               "sender_chat": {"id": -100555, "type": "supergroup", "title": "Stadtrat"}}
     await say(app, "AP8: Beschlussvorlage eingereicht", forward_origin=origin)
     assert store.updates()[0].forwarded_from == "Stadtrat"
@@ -387,7 +388,7 @@ async def test_forwarded_from_a_group_names_the_group(
 async def test_forwarded_from_a_channel_names_the_channel(
     app: Application, store: Store  # type: ignore[type-arg]
 ) -> None:
-    origin = {"type": "channel", "date": int(time.time()), "message_id": 9,
+    origin = {"type": "channel", "date": STAMP, "message_id": 9,
               "chat": {"id": -100777, "type": "channel", "title": "Amtsblatt"}}
     await say(app, "AP8: Artikel erschienen", forward_origin=origin)
     assert store.updates()[0].forwarded_from == "Amtsblatt"
@@ -443,7 +444,7 @@ async def test_plain_chatter_gets_no_answer(
 async def test_reply_to_the_bot_counts_as_addressed(
     app: Application, fake: FakeRequest  # type: ignore[type-arg]
 ) -> None:
-    earlier = {"message_id": 1, "date": int(time.time()), "from": BOT_USER,
+    earlier = {"message_id": 1, "date": STAMP, "from": BOT_USER,
                "chat": {"id": TEAM, "type": "supergroup"}, "text": "…"}
     await say(app, "Und was heißt das?", reply_to_message=earlier)
     [sent] = fake.sent()
