@@ -50,6 +50,11 @@ def ap_list(wps: Sequence[WorkPackage]) -> str:
     return ", ".join(wp.label for wp in wps)
 
 
+def period_span(p: Period) -> str:
+    """ "31.12.2026" for a day, "01.10.2026 – 31.12.2026" for longer periods."""
+    return short_day(p.start) if p.start == p.end else f"{short_day(p.start)} – {short_day(p.end)}"
+
+
 def ended(programme_end: date, today: date) -> str:
     """ "endete am Mi., 30.06.2027" or, before or on that day, "endet am …"."""
     return f"{'endete' if today > programme_end else 'endet'} am {day(programme_end)}"
@@ -58,7 +63,7 @@ def ended(programme_end: date, today: date) -> str:
 def _after_programme(view: PeriodView, programme_end: date, today: date) -> str:
     """A period that begins after the programme's last day: nothing of the plan is in it."""
     p = view.period
-    lines = [f"<b>{esc(p.label)}</b> ({short_day(p.start)} – {short_day(p.end)})", "",
+    lines = [f"<b>{esc(p.label)}</b> ({period_span(p)})", "",
              f"Das Programm {ended(programme_end, today)} – danach steht nichts mehr im Plan. "
              "Keine Arbeitspakete laufen in dieser Zeit."]
     if view.carried:
@@ -77,8 +82,7 @@ def period_text(view: PeriodView, programme_end: date | None = None,
     p = view.period
     if programme_end is not None and today is not None and p.start > programme_end:
         return _after_programme(view, programme_end, today)
-    span = short_day(p.start) if p.start == p.end else f"{short_day(p.start)} – {short_day(p.end)}"
-    lines = [f"<b>{esc(p.label)}</b> ({span})"]
+    lines = [f"<b>{esc(p.label)}</b> ({period_span(p)})"]
     if view.due:
         lines += ["", "<b>Meilensteine fällig</b>", *(milestone_line(s) for s in view.due)]
     else:
