@@ -6,6 +6,7 @@ A module defines `settings` and `store` to suit itself (its chats, its fixed `no
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -30,3 +31,19 @@ def plan() -> Plan:
 @pytest.fixture
 def core(settings: Settings, plan: Plan, store: Store) -> Core:
     return Core(Context(settings, plan, store), COMMANDS)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--machine-clock", metavar="ISO", default=None,
+                     help="run the tests as if the machine's clock showed this instant "
+                          "(e.g. 2027-09-01T12:00:00+00:00); it runs on from there")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    moment = config.getoption("--machine-clock")
+    if moment:
+        import time_machine  # only the time-proof check needs it
+
+        travel = time_machine.travel(datetime.fromisoformat(moment), tick=True)
+        travel.start()
+        config.add_cleanup(travel.stop)

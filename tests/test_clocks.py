@@ -1,0 +1,41 @@
+"""Time-proof: the fast tests pass again with the machine's clock at other moments.
+
+Each moment runs the fast tests (not e2e, bench, faults or this check) in a pytest of
+their own with `--machine-clock` (tests/conftest.py: time-machine moves the machine's
+date and time for the whole run, and lets it run on). The moments are the awkward ones:
+the autumn hour that repeats, the minute before the spring jump, after the programme's
+end, and New Year's Eve a minute before midnight.
+
+libfaketime is not used: under it, Python's timed lock waits (threading, queues) never
+time out, and with its monotonic clock left alone `time.sleep` fails with EINVAL.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.bot_process import REPO
+
+pytestmark = pytest.mark.clocks
+
+MOMENTS = [
+    "2026-10-25T00:30:00+00:00",  # 02:30 summer time in Berlin, the hour that repeats
+    "2027-03-28T00:59:00+00:00",  # 01:59 in Berlin, a minute before the clocks jump
+    "2027-09-01T12:00:00+00:00",  # after the programme's end (30.06.2027)
+    "2028-12-31T22:59:30+00:00",  # 23:59:30 in Berlin: midnight and the new year pass
+]
+
+
+@pytest.mark.parametrize("moment", MOMENTS)
+def test_the_fast_tests_pass_with_the_clock_at(moment: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
+         "-m", "not e2e and not bench and not faults and not clocks",
+         f"--machine-clock={moment}"],
+        cwd=REPO, capture_output=True, text=True, timeout=600, check=False)
+    tail = "\n".join(done.stdout.splitlines()[-30:])
+    assert done.returncode == 0, f"at {moment}:\n{tail}\n{done.stderr[-2000:]}"
+    assert " passed" in tail
