@@ -119,22 +119,25 @@ async def _handle_batch(app: Application, inbox: Inbox,  # type: ignore[type-arg
         for update in updates:
             await app.process_update(update)
         return
+    fetched = {str(u.update_id): u for u in updates}
     for event in events:
         if stopping.is_set():
             return  # the rest stays in the inbox for the next start
-        await handle(app, inbox, event)
+        await handle(app, inbox, event, fetched[event.key])
 
 
 async def handle(app: Application, inbox: Inbox, event: Event,  # type: ignore[type-arg]
-                 again: bool = False) -> None:
-    """One update from the inbox; it is marked done once its replies are delivered."""
+                 update: Update | None = None, again: bool = False) -> None:
+    """One update from the inbox (`update`: as just fetched, else read from the inbox);
+    it is marked done once its replies are delivered."""
     if again and event.attempts >= MAX_ATTEMPTS:
         log.error("update %s was begun %d times without being answered; it is given up",
                   event.key, event.attempts)
         inbox.done(event)
         return
     inbox.start(event)
-    update = Update.de_json(event.payload, app.bot)
+    if update is None:
+        update = Update.de_json(event.payload, app.bot)
     app.bot_data[TRACKING] = Tracking(inbox, event)
     try:
         await app.process_update(update)
