@@ -45,7 +45,7 @@ def export_data(args: argparse.Namespace, ctx: Context, now: datetime) -> bytes:
     if args.kind == "ical":
         return calendar_attachment(ctx, now).data
     if args.kind == "report":
-        period = report_period(args.period, local_today(ctx, now))
+        period = report_period(args.period, local_today(ctx, now), ctx.plan)
         if period is None:
             raise UsageError(f"„{args.period}“ ist kein Berichtszeitraum "
                              "(z. B. 2026, „Q3 2026“ oder „Juni 2026“).")

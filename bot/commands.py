@@ -28,7 +28,8 @@ def help_text(commands: Commands) -> str:
         "<b>Beispiele</b>",
         "/status AP3 · /status 3 · /status Bildungsportal",
         "/plan · /verlauf AP3 · /quartal nächstes · /naechste 10",
-        "/zeitplan (Bild) · /kalender (.ics) · /bericht Q3 2026 (Sachbericht)",
+        "/zeitplan (Bild) · /kalender (.ics) · /bericht Q3 2026 (Sachbericht) · "
+        "/bericht Programm (Abschlussbericht)",
         "",
         "<b>Fragen</b> – im privaten Chat, mit @-Erwähnung oder „Bot, …“:",
         "„Wann ist die nächste BiKo?“ · „Was ist im Juni 2026 fällig?“ · "
