@@ -9,11 +9,12 @@ from typing import TextIO
 
 from bot.core import SORRY, Core
 from bot.format import to_plain
-from bot.messages import Attachment, Incoming
+from bot.messages import Attachment, ButtonPress, Incoming, Reply
 
 log = logging.getLogger(__name__)
 CONSOLE_CHAT_ID = 0
 CONSOLE_USER_ID = 0
+PRESS = "/taste"  # "/taste plan:ok:3" presses a button in the console
 GREETING = ("apbot – Konsole auf dem Plan „{plan}“.\n"
             "Schreiben Sie z. B. /status AP3, /plan oder /hilfe. Beenden mit Strg+D.")
 
@@ -58,9 +59,33 @@ class Console:
         path.write_bytes(data)
         return f"{to_plain(file.caption)}\nDatei gespeichert: {path}"
 
+    def press(self, data: str, now: datetime) -> None:
+        """`/taste plan:ok:3`: the console's way of pressing a button."""
+        team = self.core.ctx.settings.team_chat_id
+        result = self.core.press(ButtonPress(data, team if team is not None else CONSOLE_CHAT_ID,
+                                             CONSOLE_USER_ID, self.user_name, via_console=True),
+                                 now)
+        print(to_plain(result.new_text or result.notice), file=self.out)
+        for _, reply in result.posts:
+            print(to_plain(reply.text), file=self.out)
+            self._print_buttons(reply)
+        print(file=self.out)
+        self.out.flush()
+
+    def _print_buttons(self, reply: Reply) -> None:
+        for button in reply.buttons:
+            print(f"  [{button.label}] – in der Konsole: {PRESS} {button.data}", file=self.out)
+
     def say(self, text: str) -> None:
         """Answer one line; a failure is logged and apologised for, never fatal."""
         now = self.clock()
+        if text.strip().lower().startswith(PRESS + " "):
+            try:
+                self.press(text.strip()[len(PRESS) + 1:].strip(), now)
+            except Exception:
+                log.exception("handler failed for a console button")
+                print(SORRY, file=self.out)
+            return
         try:
             replies = self.core.handle(self.incoming(text, now), now)
         except Exception:
@@ -72,8 +97,7 @@ class Console:
                 print(self.save(reply.attachment), file=self.out)
                 continue
             print(to_plain(reply.text), file=self.out)
-            for button in reply.buttons:
-                print(f"  [{button.label}] – in der Konsole: /rueckgaengig", file=self.out)
+            self._print_buttons(reply)
         if replies:
             print(file=self.out)
         self.out.flush()

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
-from bot import questions, reports
+from bot import plan_commands, questions, reports
 from bot.access import chat_allowed, is_admin, served_chats
 from bot.format import esc, split_message
 from bot.messages import ButtonPress, Commands, Context, Incoming, PressResult, Reply
+from workflows.plan import Plan
 from workflows.storage import StoreWriteError
 
 log = logging.getLogger(__name__)
@@ -57,12 +60,16 @@ class Core:
     def __init__(self, ctx: Context, commands: Commands) -> None:
         self.ctx = ctx
         self.commands = commands
+        # Told when the plan changes (the post scheduler plans from the new one).
+        self.plan_listeners: list[Callable[[Plan], None]] = []
 
     def with_identity(self, username: str | None, reads_all_group_messages: bool | None) -> Core:
         """A core that knows the bot's @name and privacy mode (from getMe at start-up)."""
         ctx = Context(self.ctx.settings, self.ctx.plan, self.ctx.store, username,
                       reads_all_group_messages)
-        return Core(ctx, self.commands)
+        core = Core(ctx, self.commands)
+        core.plan_listeners = self.plan_listeners
+        return core
 
     def handle(self, msg: Incoming, now: datetime) -> list[Reply]:
         """All replies to one message; an empty list means: stay silent."""
@@ -111,7 +118,24 @@ class Core:
         if not (press.via_console or press.chat_id in served_chats(self.ctx) or admin):
             return PressResult(NOT_FOR_YOU.format(chat_id=press.chat_id))
         try:
-            return reports.on_press(self.ctx, press, now, admin)
+            if press.data.startswith(f"{plan_commands.PLAN}:"):
+                result = plan_commands.on_press(self.ctx, press, now, admin)
+            else:
+                result = reports.on_press(self.ctx, press, now, admin)
         except StoreWriteError as err:
             log.error("store write failed: %s", err)
             return PressResult(WRITE_FAILED)
+        except OSError as err:  # the plan file could not be written
+            log.error("plan file write failed: %s", err)
+            return PressResult("Der Plan ließ sich nicht speichern.",
+                               "⚠️ Der Plan ließ sich nicht speichern (der Datenträger meldet "
+                               "einen Fehler). Er ist unverändert.")
+        if result.plan is not None:
+            self.set_plan(result.plan)
+        return result
+
+    def set_plan(self, plan: Plan) -> None:
+        """From now on the bot works from `plan`: answers, posts and files."""
+        self.ctx = replace(self.ctx, plan=plan)
+        for listener in self.plan_listeners:
+            listener(plan)

@@ -28,6 +28,7 @@ class Incoming:
     reply_to_bot: bool = False
     forwarded_from: str | None = None
     edited: bool = False
+    reply_to_user: str | None = None  # the author of the message this one answers
     via_console: bool = False  # the console acts as an admin member of the team chat
 
 
@@ -109,6 +110,8 @@ class ButtonPress:
 class PressResult:
     notice: str  # the short pop-up answer
     new_text: str | None = None  # replaces the message that carried the button
+    plan: Plan | None = None  # the plan from now on, when the press changed it
+    posts: tuple[tuple[int, Reply], ...] = ()  # further messages: (chat, reply)
 
 
 Handler = Callable[[Context, Incoming, str, datetime], "list[Reply] | str"]

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.messages import Clock
+from workflows.plan import Plan
 from workflows.posts import next_post_time, utc
 from workflows.schedule import Notify, PostRunner
 
@@ -85,6 +86,12 @@ class PostScheduler:
             # APScheduler runs on the machine's time: hand it the delay, not the clock's date.
             self.scheduler.add_job(self.check, "date", run_date=datetime.now(UTC) + delay,
                                    id="next", replace_existing=True)
+
+    def replan(self, plan: Plan) -> None:
+        """The team changed its plan: decide from the new one, and look again now."""
+        self.runner.plan = plan
+        if self.scheduler.running:
+            self.scheduler.add_job(self.check, id="next", replace_existing=True)
 
     def shutdown(self) -> None:
         if self.scheduler.running:

@@ -81,6 +81,7 @@ def to_incoming(message: Message, bot_id: int, edited: bool) -> Incoming | None:
                      getattr(origin, "sender_user_name", None) or
                      getattr(chat, "title", None) or "unbekannt")
     replied = message.reply_to_message
+    replied_user = replied.from_user if replied is not None else None
     return Incoming(
         text=message.text or message.caption or "",
         chat_id=message.chat.id,
@@ -93,6 +94,8 @@ def to_incoming(message: Message, bot_id: int, edited: bool) -> Incoming | None:
         reply_to_bot=bool(replied and replied.from_user and replied.from_user.id == bot_id),
         forwarded_from=forwarded,
         edited=edited,
+        reply_to_user=(replied_user.full_name if replied_user and not replied_user.is_bot
+                       else None),
     )
 
 
@@ -196,6 +199,8 @@ async def on_button(core: Core, outbox: Outbox, query: CallbackQuery, clock: Clo
     if result.new_text is not None:
         await outbox.send(message.chat.id, [partial(
             query.edit_message_text, result.new_text, parse_mode=ParseMode.HTML)])
+    for chat_id, reply in result.posts:
+        await outbox.send(chat_id, [text_attempt(query.get_bot(), chat_id, reply, None)])
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -247,6 +252,7 @@ async def start_posting(app: Application) -> None:  # type: ignore[type-arg]
                         lambda post, late, now: compose(app.bot_data[CORE].ctx, post, late, now),
                         TelegramPublisher(app.bot), up_since=clock())
     scheduler = PostScheduler(runner, clock, notify=partial(tell_admins, app))
+    core.plan_listeners.append(scheduler.replan)
     scheduler.start()
     app.bot_data[SCHEDULER] = scheduler
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -31,7 +32,13 @@ def bot_env(data_dir: Path, api: FakeBotAPI | None = None, **extra: str) -> dict
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("APBOT_", "TELEGRAM_"))}
     env.update(APBOT_DATA_DIR=str(data_dir), APBOT_TEAM_CHAT_ID=str(DEFAULT_GROUP_ID),
-               APBOT_ADMIN_IDS=str(ADMIN_ID), APBOT_PLAN=str(TEST_PLAN), PYTHONUNBUFFERED="1")
+               APBOT_ADMIN_IDS=str(ADMIN_ID), PYTHONUNBUFFERED="1")
+    if "APBOT_PLAN" not in extra:
+        # The test plan, as the team's own plan in the data directory: changes made in a
+        # test go there, never into tests/fixtures.
+        data_dir.mkdir(parents=True, exist_ok=True)
+        if not (data_dir / "plan.toml").exists():
+            shutil.copyfile(TEST_PLAN, data_dir / "plan.toml")
     if api is not None:
         env.update(TELEGRAM_BOT_TOKEN=DEFAULT_TOKEN, TELEGRAM_API_BASE_URL=api.base_url)
     env.update(extra)

@@ -184,6 +184,8 @@ class Store:
         self._meta = db.table("meta")
         self._posts = db.table("posts")
         self._chats = db.table("chats")
+        self._plan_proposals = db.table("plan_proposals")
+        self._plan_changes = db.table("plan_changes")
         self._records: dict[int, Record] = {}
         self._by_ap: dict[str, list[int]] = {}
         self._by_message: dict[tuple[int, int], list[int]] = {}
@@ -501,3 +503,39 @@ class Store:
 
     def chat_migrations(self) -> dict[int, int]:
         return {doc["old"]: doc["new"] for doc in self._chats.all()}
+
+    # -- plan changes --------------------------------------------------------
+
+    def propose_plan_change(self, proposal: dict[str, Any], now: datetime) -> int:
+        """Keep a change shown as a preview until it is taken or dropped; returns its id."""
+        self._write(now)
+        return int(self._plan_proposals.insert({**proposal, "at": now.isoformat()}))
+
+    def plan_proposal(self, proposal_id: int) -> dict[str, Any] | None:
+        doc = self._plan_proposals.get(doc_id=proposal_id)
+        return dict(doc) if doc is not None else None
+
+    def drop_plan_proposal(self, proposal_id: int, now: datetime) -> None:
+        self._write(now)
+        self._plan_proposals.remove(doc_ids=[proposal_id])
+
+    def record_plan_change(self, change: dict[str, Any], now: datetime,
+                           proposal_id: int | None = None) -> int:
+        """Log a change of the plan (who, what, how to undo it); the proposal goes with it."""
+        self._write(now)
+        with self.transaction():
+            if proposal_id is not None and self._plan_proposals.contains(doc_id=proposal_id):
+                self._plan_proposals.remove(doc_ids=[proposal_id])
+            return int(self._plan_changes.insert({**change, "at": now.isoformat()}))
+
+    def mark_plan_change_undone(self, change_id: int, by: int, now: datetime) -> None:
+        self._write(now)
+        self._plan_changes.update({"undone_by": by}, doc_ids=[change_id])
+
+    def plan_change(self, change_id: int) -> dict[str, Any] | None:
+        doc = self._plan_changes.get(doc_id=change_id)
+        return {**doc, "id": doc.doc_id} if doc is not None else None
+
+    def plan_changes(self) -> list[dict[str, Any]]:
+        """Every change of the plan made in the chat, oldest first, each with its id."""
+        return [{**doc, "id": doc.doc_id} for doc in self._plan_changes.all()]
