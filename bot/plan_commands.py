@@ -13,8 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-
-from workflows.plan_words import WordsError, parse_day, parse_span
+from typing import Any
 
 from bot.access import is_admin, team_chat
 from bot.format import esc, short_day
@@ -29,9 +28,10 @@ from bot.messages import (
     local_today,
 )
 from bot.settings import SHIPPED_PLAN
-from workflows.plan import Milestone, Plan, WorkPackage
+from workflows.plan import Meeting, Milestone, Plan, WorkPackage
 from workflows.plan_edit import Edit, PlanEditError, apply_edits, next_milestone_id
 from workflows.plan_file import save_plan_text
+from workflows.plan_words import WordsError, parse_day, parse_meeting, parse_span
 from workflows.quarters import Quarter
 from workflows.queries import find_work_package
 
@@ -179,6 +179,62 @@ def remove_milestone_command(ctx: Context, msg: Incoming, args: str,
                         (f"Meilenstein {ms.id} „{ms.title}“ (AP {ms.ap[2:]}, "
                          f"fällig {short_day(ms.due)}) entfernen",), notes)
     return propose(ctx, msg, proposal, now)
+
+
+def _meeting(ctx: Context, name: str) -> Meeting | None:
+    """The plan's meeting called `name` (its title, the start of it, or its id)."""
+    wanted = name.strip().casefold()
+    for meeting in ctx.plan.meetings:
+        if wanted in (meeting.id.casefold(), meeting.title.casefold()):
+            return meeting
+    starting = [m for m in ctx.plan.meetings if m.title.casefold().startswith(wanted)]
+    return starting[0] if len(starting) == 1 else None
+
+
+def _meeting_id(ctx: Context, title: str) -> str:
+    base = re.sub(r"[^a-z0-9]+", "-", title.casefold().replace("ä", "ae").replace("ö", "oe")
+                  .replace("ü", "ue").replace("ß", "ss")).strip("-") or "sitzung"
+    taken = {m.id for m in ctx.plan.meetings}
+    candidate, n = base, 2
+    while candidate in taken:
+        candidate, n = f"{base}-{n}", n + 1
+    return candidate
+
+
+def meeting_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> list[Reply] | str:
+    if not args.strip():
+        return ("So geht es: /sitzung Bildungskonferenz am 18.03.2027 14:00 im Rathaus, oder "
+                "/sitzung Steuerungsgruppe jeden 2. Mittwoch im Quartal 14:00.")
+    spec = parse_meeting(args, local_today(ctx, now))
+    fields: list[tuple[str, Any]] = [
+        ("rrule", spec.rrule), ("dtstart", spec.dtstart.isoformat(timespec="minutes")),
+        ("place", spec.place or None), ("assumed", False)]
+    if spec.duration is not None:
+        fields.append(("duration_minutes", int(spec.duration.total_seconds() // 60)))
+    where = f", {spec.place}" if spec.place else ""
+    existing = _meeting(ctx, spec.title)
+    if existing is not None:
+        edit = Edit("set", "meeting", existing.id, tuple(fields))
+        line = f"Sitzung „{existing.title}“: {spec.words}{where} (bisher: {existing.rrule}, " \
+               f"ab {existing.dtstart:%d.%m.%Y %H:%M})"
+    else:
+        kind = "steering" if "steuerung" in spec.title.casefold() else "team"
+        edit = Edit("add", "meeting", _meeting_id(ctx, spec.title),
+                    (("title", spec.title), ("kind", kind), *fields))
+        line = f"neue Sitzung „{spec.title}“: {spec.words}{where}"
+    return propose(ctx, msg, Proposal((edit,), (line,)), now)
+
+
+def remove_meeting_command(ctx: Context, msg: Incoming, args: str,
+                           now: datetime) -> list[Reply] | str:
+    if not args.strip():
+        return "So geht es: /sitzung_loeschen Jour fixe"
+    meeting = _meeting(ctx, args)
+    if meeting is None:
+        names = ", ".join(f"„{m.title}“" for m in ctx.plan.meetings) or "keine"
+        raise PlanEditError(f"Eine Sitzung „{args.strip()}“ finde ich nicht (im Plan: {names}).")
+    return propose(ctx, msg, Proposal((Edit("remove", "meeting", meeting.id),),
+                                      (f"Sitzung „{meeting.title}“ entfernen",)), now)
 
 
 def confirm_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> list[Reply] | str:
@@ -371,5 +427,9 @@ COMMANDS = (
                     "Meilenstein entfernen (Admins)", usage="M4.1")),
     guarded(Command("bestaetigen", confirm_command, "Termine als bestätigt markieren (Admins)",
                     usage="AP3 | M3.2 | alles")),
+    guarded(Command("sitzung", meeting_command, "Sitzung eintragen oder ändern (Admins)",
+                    usage="Steuerungsgruppe jeden 2. Mittwoch im Quartal 14:00")),
+    guarded(Command("sitzung_loeschen", remove_meeting_command, "Sitzung entfernen (Admins)",
+                    usage="Jour fixe")),
     Command("planaenderungen", history_command, "Verlauf der Planänderungen"),
 )

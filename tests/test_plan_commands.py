@@ -202,3 +202,20 @@ def test_the_shipped_plan_is_copied_into_the_data_directory_first(tmp_path: Path
         assert file_entry(data, "milestone", "M3.2")["assumed"] is False
     finally:
         store.close()
+
+
+def test_meetings_from_plain_german(core: Core, data: Path) -> None:
+    take(core, "/sitzung Bildungskonferenz am 18.03.2027 14:00 im Rathaus")
+    biko = next(m for m in core.ctx.plan.meetings if m.title == "Bildungskonferenz")
+    assert (biko.rrule, biko.dtstart.isoformat(), biko.place) == (
+        "FREQ=DAILY;COUNT=1", "2027-03-18T14:00:00", "Rathaus")
+    take(core, "/sitzung Steuerungsgruppe jeden 2. Mittwoch im Quartal 14:00")
+    [sg] = [m for m in core.ctx.plan.meetings if m.id == "steuerungsgruppe"]  # changed, not added
+    assert sg.rrule == "FREQ=MONTHLY;INTERVAL=3;BYDAY=2WE"
+    [termine] = say(core, "/naechste 30")
+    assert "18.03.2027" in termine.text
+    take(core, "/sitzung_loeschen Jour fixe")
+    assert [m.id for m in core.ctx.plan.meetings] == ["steuerungsgruppe", "bildungskonferenz"]
+    [answer] = say(core, "/sitzung Jour fixe jeden Dienstag")
+    assert "Uhrzeit" in answer.text or "Uhr" in answer.text, answer.text
+    assert not answer.buttons

@@ -108,6 +108,7 @@ class Meeting:
     duration: timedelta
     summary_before: timedelta
     assumed: bool
+    place: str | None = None
 
 
 @dataclass(frozen=True)
@@ -296,7 +297,7 @@ MEETING: Schema = {
     "rrule": (_nonempty, ...), "dtstart": (_local_datetime, ...),
     "duration_minutes": (_between(0, 24 * 60, "Minuten, höchstens ein Tag"), 60),
     "summary_before_minutes": (_between(1, 7 * 24 * 60, "Minuten, höchstens 7 Tage"), 60),
-    "assumed": (_flag, False),
+    "assumed": (_flag, False), "place": (_text, ""),
 }
 TOP_LEVEL = {"programme", "work_package", "milestone", "meeting"}
 
@@ -406,7 +407,7 @@ def parse_plan(text: str, path: Path) -> Plan:
         meetings.append(Meeting(
             v["id"], v["title"], v["kind"], v["rrule"], v["dtstart"],
             timedelta(minutes=v["duration_minutes"]),
-            timedelta(minutes=v["summary_before_minutes"]), v["assumed"],
+            timedelta(minutes=v["summary_before_minutes"]), v["assumed"], v["place"] or None,
         ))
     return Plan(path, programme, tuple(work_packages), tuple(milestones), tuple(meetings))
 
