@@ -17,7 +17,7 @@ import logging
 import signal
 from collections.abc import Awaitable
 from datetime import timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
@@ -43,6 +43,7 @@ T = TypeVar("T")
 POLL_TIMEOUT = 10  # seconds Telegram keeps a long poll open when nothing arrives
 SHUTDOWN_GRACE = 3.0  # seconds the replies under way get after SIGTERM
 MAX_DELAY = 30.0
+READ_TIMEOUT = 10.0  # seconds for an answer beyond the long poll's own time
 TOKEN_REJECTED = "Telegram lehnt das Token ab – bitte bei @BotFather prüfen"
 
 
@@ -100,7 +101,7 @@ async def serve(app: Application, inbox: Inbox, stopping: asyncio.Event,  # type
                 return
             if not updates:
                 continue
-            offset = updates[-1].update_id + 1
+            offset = max(u["update_id"] for u in updates) + 1
             await _handle_batch(app, inbox, updates, str(offset), stopping)
     finally:
         await stop_posting(app, grace)
@@ -108,18 +109,30 @@ async def serve(app: Application, inbox: Inbox, stopping: asyncio.Event,  # type
         await app.shutdown()
 
 
+def _readable(app: Application, raw: list[dict[str, Any]]) -> dict[str, Update]:  # type: ignore[type-arg]
+    """The fetched updates python-telegram-bot can read; the others are logged and left."""
+    fetched = {}
+    for item in raw:
+        try:
+            fetched[str(item["update_id"])] = Update.de_json(item, app.bot)
+        except Exception:
+            log.exception("update %s cannot be read; it is skipped", item["update_id"])
+    return fetched
+
+
 async def _handle_batch(app: Application, inbox: Inbox,  # type: ignore[type-arg]
-                        updates: tuple[Update, ...], cursor: str,
+                        raw: list[dict[str, Any]], cursor: str,
                         stopping: asyncio.Event) -> None:
+    fetched = _readable(app, raw)
     try:
-        events = inbox.add([(str(u.update_id), u.to_dict()) for u in updates], cursor)
+        events = inbox.add([(str(u["update_id"]), u) for u in raw
+                            if str(u["update_id"]) in fetched], cursor)
     except StoreWriteError as err:
         # The inbox cannot keep them: handle them now and acknowledge only afterwards.
         log.error("%s; this batch is handled without it", err)
-        for update in updates:
+        for update in fetched.values():
             await app.process_update(update)
         return
-    fetched = {str(u.update_id): u for u in updates}
     for event in events:
         if stopping.is_set():
             return  # the rest stays in the inbox for the next start
@@ -167,14 +180,21 @@ async def _connect(app: Application, stopping: asyncio.Event) -> None:  # type: 
 
 
 async def _fetch(bot: Bot, offset: int | None,
-                 stopping: asyncio.Event) -> tuple[Update, ...]:
-    """One getUpdates, acknowledging everything before `offset`; retried on faults."""
+                 stopping: asyncio.Event) -> list[dict[str, Any]]:
+    """One getUpdates, acknowledging everything before `offset`; retried on faults.
+
+    The updates come as Telegram sent them (JSON objects): they go to the inbox as they
+    are, and one that python-telegram-bot cannot read does not hold up the others.
+    """
     delay = 1.0
+    data = {"offset": offset, "timeout": POLL_TIMEOUT, "allowed_updates": Update.ALL_TYPES}
     while True:
         try:
-            return await _unless_stopping(bot.get_updates(
-                offset=offset, timeout=POLL_TIMEOUT, allowed_updates=Update.ALL_TYPES),
-                stopping)
+            # Bot.get_updates parses the whole batch at once; one unreadable update would
+            # fail it for good. Its own request, without the parsing:
+            raw = await _unless_stopping(bot._post(
+                "getUpdates", data, read_timeout=POLL_TIMEOUT + READ_TIMEOUT), stopping)
+            return [u for u in raw if isinstance(u, dict) and isinstance(u.get("update_id"), int)]
         except InvalidToken:
             raise TokenRejected from None
         except RetryAfter as err:
