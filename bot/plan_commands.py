@@ -289,14 +289,14 @@ def history_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> st
 
 def _reminder_notes(ctx: Context, milestone_id: str, due: date,
                     now: datetime) -> tuple[str, ...]:
-    today = local_today(ctx, now)
-    days = sorted((due - timedelta(days=n) for n in ctx.plan.programme.reminder_days),
-                  key=lambda d: d)
-    coming = [d for d in days if d > today]
+    prog, tz = ctx.plan.programme, ctx.settings.timezone
+    days = sorted(due - timedelta(days=n) for n in prog.reminder_days)
+    coming = [d for d in days if datetime.combine(d, prog.post_time, tz) > now]
     if not coming:
         return ()
     when = " und ".join(short_day(d) for d in coming)
-    return (f"Erinnerungen für {milestone_id} kommen dann am {when}.",)
+    return (f"Erinnerungen für {milestone_id} kommen dann am {when}, "
+            f"jeweils um {prog.post_time:%H:%M} Uhr.",)
 
 
 def plan_text(plan: Plan) -> str:
