@@ -13,6 +13,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.cli_exports import EXPORT_MODES, add_export_parsers, run_export
+from bot.cli_plan import PLAN_MODE, add_plan_parsers, plan_read_only, run_plan
 from bot.cli_posts import UsageError, parse_moment, preview_text, schedule_text
 from bot.commands import COMMANDS
 from bot.console import Console, prompted_lines
@@ -50,6 +51,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
                          help="Quartal (Q1 2027), Meilenstein (M3.3) oder Sitzung (jour-fixe)")
     preview.add_argument("--date", help="Zeitpunkt, z. B. 2026-12-01 (Standard: jetzt)")
     add_export_parsers(sub)
+    add_plan_parsers(sub)
     return parser.parse_args(argv)
 
 
@@ -104,7 +106,9 @@ def main(argv: Sequence[str] | None = None,
 def run(args: argparse.Namespace, settings: Settings, telegram: bool, clock: Clock) -> int:
     """The chosen mode, once settings and logging are in place."""
     try:
-        core = open_core(settings, clock(), read_only=args.mode in (*LISTINGS, *EXPORT_MODES))
+        # `plan import --yes` takes the lock: it refuses while the bot runs (bot/cli_plan.py).
+        read_only = args.mode in (*LISTINGS, *EXPORT_MODES) or plan_read_only(args)
+        core = open_core(settings, clock(), read_only=read_only)
         # The loaded history lives as long as the process: keep the garbage collector
         # from walking tens of thousands of records again and again.
         gc.freeze()
@@ -116,6 +120,8 @@ def run(args: argparse.Namespace, settings: Settings, telegram: bool, clock: Clo
             return run_listing(args, core, clock())
         if args.mode in EXPORT_MODES:
             return run_export(args, core.ctx, clock())
+        if args.mode == PLAN_MODE:
+            return run_plan(args, core.ctx, clock())
         if telegram:
             # The console needs no Telegram import.
             from bot.telegram_polling import TokenRejected, run_telegram
