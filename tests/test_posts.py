@@ -470,3 +470,18 @@ def test_summary_at_the_meeting_start_is_refused_by_the_plan() -> None:
     with pytest.raises(PlanError) as err:
         variant(("summary_before_minutes = 60", "summary_before_minutes = 0"))
     assert err.value.field == "summary_before_minutes"
+
+
+def test_a_reminder_already_sent_comes_again_when_its_milestone_moves() -> None:
+    """Issue 13: the team moves M2.1; its 7-day reminder is planned for the new date."""
+    sent_for_old = {"milestone:M2.1:7": local(2026, 3, 24, 8)}  # sent for 31.03.2026
+    moved = replace(PLAN, milestones=tuple(
+        replace(m, due=date(2026, 4, 30)) if m.id == "M2.1" else m for m in PLAN.milestones))
+    at_new = local(2026, 4, 23, 8)
+    decisions = due_posts(moved, [], TZ, at_new + timedelta(minutes=1), sent_for_old,
+                          at_new - timedelta(minutes=5), at_new - timedelta(days=1))
+    assert [(d.post.key, d.action) for d in decisions] == [("milestone:M2.1:7", "send")]
+    # Logged for the time it has now: done.
+    again = due_posts(moved, [], TZ, at_new + timedelta(minutes=1), {"milestone:M2.1:7": at_new},
+                      at_new - timedelta(minutes=5), at_new - timedelta(days=1))
+    assert again == []

@@ -15,7 +15,7 @@ such a post is left out, never an OverflowError.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -200,8 +200,13 @@ class Decision:
 
 
 def due_posts(plan: Plan, marks: Iterable[MilestoneMark], tz: ZoneInfo, now: datetime,
-              logged: set[str], since: datetime, up_since: datetime) -> list[Decision]:
+              logged: Collection[str] | Mapping[str, datetime], since: datetime,
+              up_since: datetime) -> list[Decision]:
     """What to do now about every post due between `since` and `now` not yet in the log.
+
+    `logged` maps each logged key to the time its post was planned for: a post whose time
+    has moved since (the team moved its milestone) is due again at its new time. A plain
+    set of keys counts every logged key as done.
 
     A post is sent while it is still useful (see Post.useful_until); it is marked
     late when its time passed while apbot was down (before `up_since`) or lies more
@@ -211,7 +216,8 @@ def due_posts(plan: Plan, marks: Iterable[MilestoneMark], tz: ZoneInfo, now: dat
     decisions = []
     now_utc = utc(now)
     for post in planned_posts(plan, marks, tz, since, now):
-        if post.key in logged:
+        if post.key in logged and (not isinstance(logged, Mapping)
+                                   or utc(logged[post.key]) == utc(post.at)):
             continue
         if now_utc <= utc(post.useful_until):
             at = utc(post.at)

@@ -430,6 +430,10 @@ class Store:
         """Keys of every automatic post sent, being sent, or deliberately skipped."""
         return {doc["key"] for doc in self._posts.all()}
 
+    def posted(self) -> dict[str, datetime]:
+        """Every logged post's key, with the time it was planned for."""
+        return {doc["key"]: datetime.fromisoformat(doc["planned"]) for doc in self._posts.all()}
+
     def log_post(self, key: str, status: str, planned: datetime, now: datetime,
                  late: bool = False, chat_id: int | None = None) -> None:
         """Record that a post was sent (status "sent") or skipped ("skipped")."""
