@@ -219,3 +219,13 @@ def test_meetings_from_plain_german(core: Core, data: Path) -> None:
     [answer] = say(core, "/sitzung Jour fixe jeden Dienstag")
     assert "Uhrzeit" in answer.text or "Uhr" in answer.text, answer.text
     assert not answer.buttons
+
+
+def test_a_lead_given_as_a_reply_to_the_persons_message(core: Core) -> None:
+    msg = Incoming(text="/zustaendig AP4", chat_id=TEAM, user_id=BEA, user_name="Bea",
+                   chat_type="supergroup", message_id=next(_ids), date=NOW,
+                   reply_to_user="Anna Schmidt")
+    [preview] = core.handle(msg, NOW)
+    assert "AP 4 zuständig: Anna Schmidt (bisher: noch niemand)" in preview.text
+    press(core, preview.buttons[0].data)
+    assert core.ctx.plan.work_package("AP4").lead == "Anna Schmidt"  # type: ignore[union-attr]
