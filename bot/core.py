@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
-from bot import plan_commands, questions, reports
+from bot import plan_commands, questions, reports, workbook
 from bot.access import chat_allowed, is_admin, served_chats
 from bot.format import esc, split_message
 from bot.messages import ButtonPress, Commands, Context, Incoming, PressResult, Reply
@@ -30,6 +30,10 @@ def _split(reply: Reply) -> list[Reply]:
         return [reply]
     return [Reply(part, reply.buttons if i == 0 else ())
             for i, part in enumerate(split_message(reply.text))]
+
+
+def is_workbook(file_name: str) -> bool:
+    return file_name.lower().endswith(".xlsx")
 
 
 def split_command(text: str, bot_username: str | None) -> tuple[str, str] | None:
@@ -87,7 +91,9 @@ class Core:
         if msg.edited and command:
             return []  # an edited command was already answered once
         try:
-            if command:
+            if msg.file is not None and not msg.edited and is_workbook(msg.file.name):
+                result = workbook.workbook_sent(ctx, msg, msg.file.data, now)
+            elif command:
                 result = self._run(command[0], command[1], msg, now)
             else:
                 result = self._chat(msg, now)

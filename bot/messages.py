@@ -14,6 +14,14 @@ from workflows.store import Store
 
 
 @dataclass(frozen=True)
+class SentFile:
+    """A file someone sent into the chat (e.g. the plan as an edited Excel workbook)."""
+
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Incoming:
     """A chat message as every front-end hands it to the core."""
 
@@ -29,6 +37,7 @@ class Incoming:
     forwarded_from: str | None = None
     edited: bool = False
     reply_to_user: str | None = None  # the author of the message this one answers
+    file: SentFile | None = None
     via_console: bool = False  # the console acts as an admin member of the team chat
 
 

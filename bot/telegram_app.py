@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 from telegram import (
     Bot,
     BotCommand,
     CallbackQuery,
+    Document,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
@@ -27,10 +28,10 @@ from telegram.ext import (
 )
 
 from bot.access import team_chat
-from bot.core import SORRY, Core
+from bot.core import SORRY, Core, is_workbook
 from bot.format import esc
 from bot.inbox import Event, Inbox
-from bot.messages import ButtonPress, Clock, Incoming, Reply, system_clock
+from bot.messages import ButtonPress, Clock, Incoming, Reply, SentFile, system_clock
 from bot.outbox import Attempt, Outbox
 from bot.post_scheduler import PostScheduler
 from bot.posts import compose
@@ -182,8 +183,30 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     incoming = to_incoming(message, context.bot.id, edited=update.edited_message is not None)
     if incoming is None:
         return
-    await send_replies(context.bot_data[OUTBOX], message, core.handle(incoming, clock()),
-                       context.bot_data.get(TRACKING))
+    outbox, tracking = context.bot_data[OUTBOX], context.bot_data.get(TRACKING)
+    document = message.document
+    if document is not None and is_workbook(document.file_name or "") and not incoming.edited:
+        try:
+            incoming = replace(incoming, file=await download(document))
+        except (TelegramError, ValueError) as err:
+            log.warning("could not fetch %s: %s", document.file_name, err)
+            await send_replies(outbox, message, [Reply(str(err) if isinstance(err, ValueError)
+                                                       else DOWNLOAD_FAILED)], tracking)
+            return
+    await send_replies(outbox, message, core.handle(incoming, clock()), tracking)
+
+
+MAX_UPLOAD = 5 * 1024 * 1024  # a plan's workbook has some kilobytes
+DOWNLOAD_FAILED = "Die Datei ließ sich nicht von Telegram laden – bitte noch einmal senden."
+
+
+async def download(document: Document) -> SentFile:
+    """The file a member sent; ValueError (German) when it is too large to be a plan."""
+    if (document.file_size or 0) > MAX_UPLOAD:
+        raise ValueError("Die Datei ist größer als 5 MB – eine Arbeitsmappe des Plans ist viel "
+                         "kleiner. Ich habe nichts geändert.")
+    file = await document.get_file()
+    return SentFile(document.file_name or "plan.xlsx", bytes(await file.download_as_bytearray()))
 
 
 async def on_button(core: Core, outbox: Outbox, query: CallbackQuery, clock: Clock) -> None:
@@ -286,6 +309,12 @@ async def register_menu(app: Application) -> None:  # type: ignore[type-arg]
     log.info("apbot is running as @%s", app.bot.username)
 
 
+def file_url_of(api_base_url: str) -> str:
+    """Telegram serves files beside its API: https://api.telegram.org/file/bot<token>/…"""
+    head, sep, _ = api_base_url.rstrip("/").rpartition("/bot")
+    return f"{head}/file/bot" if sep else api_base_url.rstrip("/") + "/file/bot"
+
+
 def build_application(core: Core, clock: Clock | None = None) -> Application:  # type: ignore[type-arg]
     """The bot, its handlers and its outbox; fetching updates is `bot.telegram_polling`'s."""
     settings = core.ctx.settings
@@ -298,6 +327,8 @@ def build_application(core: Core, clock: Clock | None = None) -> Application:  #
         ApplicationBuilder()
         .token(settings.token)
         .base_url(settings.api_base_url)
+        # Files come from the same server: …/bot → …/file/bot.
+        .base_file_url(file_url_of(settings.api_base_url))
         # Keeps replies and posts within Telegram's limits (30/s, 20/min per group).
         .rate_limiter(limits)
         # No Updater: it acknowledges a batch before the updates are handled. apbot's

@@ -641,6 +641,7 @@ class FakeBotAPI:
         self._commands: dict[tuple[str, str], list[JSONDict]] = {}
         self._faults: list[_Fault] = []
         self._clock_offset = 0.0  # see set_clock
+        self._user_files: dict[str, bytes] = {}  # file_id → bytes (documents users send)
 
         self._methods: dict[str, Callable[[_ParsedRequest], Any]] = {
             "getme": self._m_get_me,
@@ -662,6 +663,7 @@ class FakeBotAPI:
             "sendchataction": self._m_send_chat_action,
             "getchat": self._m_get_chat,
             "getchatmember": self._m_get_chat_member,
+            "getfile": self._m_get_file,
         }
 
         self._server = _Server((host, 0), self)
@@ -941,8 +943,11 @@ class FakeBotAPI:
         *,
         chat_title: str | None = None,
         language_code: str | None = None,
+        document: JSONDict | None = None,
     ) -> JSONDict:
         """Queue a user message (or an edit of one) and return the Update dict.
+
+        ``document`` (from ``add_file``) attaches a file the user sends.
 
         ``chat_id`` defaults to ``user_id`` for private chats and to
         ``DEFAULT_GROUP_ID`` otherwise. Like Telegram, a leading ``/command``
@@ -979,6 +984,8 @@ class FakeBotAPI:
             message["forward_origin"] = copy.deepcopy(forward_origin)
         if reply_to_message is not None:
             message["reply_to_message"] = copy.deepcopy(reply_to_message)
+        if document is not None:
+            message["document"] = copy.deepcopy(document)
         if photo:
             base = f"AgACPushed{next(self._file_ids)}"
             message["photo"] = [
@@ -1151,6 +1158,14 @@ class FakeBotAPI:
         received = time.perf_counter()
         url = urlsplit(handler.path)
         body = handler.read_body()
+        download = re.fullmatch(r"/file/bot([^/]*)/documents/([A-Za-z0-9_-]+)", unquote(url.path))
+        if download is not None:
+            data = self._user_files.get(download.group(2))
+            if download.group(1) != self.token or data is None:
+                self._send_error(handler, ApiError(404, "Not Found"))
+            else:
+                handler.send_body(200, data, "application/octet-stream")
+            return
         match = re.fullmatch(r"/bot([^/]*)/([A-Za-z0-9_]+)/?", url.path)
         if match is None:
             self._send_error(handler, ApiError(404, "Not Found"))
@@ -1821,6 +1836,25 @@ class FakeBotAPI:
                 "gifts_from_channels": False,
             },
         }
+
+    def add_file(self, data: bytes, file_name: str,
+                 mime_type: str = "application/octet-stream") -> JSONDict:
+        """A file a user sends: the ``document`` for ``push_message``; getFile and the
+        download URL serve its bytes."""
+        file_id = f"BQACUser{next(self._file_ids)}"
+        with self._cond:
+            self._user_files[file_id] = data
+        return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_name": file_name,
+                "mime_type": mime_type, "file_size": len(data)}
+
+    def _m_get_file(self, request: _ParsedRequest) -> JSONDict:
+        file_id = str(request.params.get("file_id") or "")
+        with self._cond:
+            data = self._user_files.get(file_id)
+        if data is None:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(data),
+                "file_path": f"documents/{file_id}"}
 
     def _m_get_chat_member(self, request: _ParsedRequest) -> JSONDict:
         self._require_chat_id(request.params)

@@ -6,10 +6,12 @@ The real process at 08.12.2026 07:59:45 (tests/clocked_bot.py): an admin moves M
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import io
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import openpyxl
 import pytest
 
 from tests.bot_process import ADMIN_ID, MEMBER_ID, BotProcess, bot_env
@@ -84,3 +86,26 @@ def test_an_admin_moves_a_milestone_and_everything_follows(tmp_path: Path) -> No
     plan = load_plan(data / "plan.toml")
     assert plan.milestone("M3.3").due.isoformat() == "2026-12-31"  # type: ignore[union-attr]
     assert len(reminders(api)) == 1, "no second reminder, none for the old date"
+
+
+def test_a_workbook_sent_back_is_previewed_and_applied(tmp_path: Path) -> None:
+    data, log = tmp_path / "data", tmp_path / "bot.log"
+    with FakeBotAPI(can_read_all_group_messages=True) as api, BotProcess(api, data, log):
+        api.push_message("/plan_excel", user_id=ADMIN_ID)
+        sent = api.wait_for("sendDocument", predicate=lambda c: c.ok)[-1]
+        [upload] = sent.files.values()
+        assert upload.filename == "arbeits-und-zeitplan.xlsx"
+        book = openpyxl.load_workbook(io.BytesIO(upload.data))
+        sheet = book["Meilensteine"]
+        row = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == "M3.2")
+        row[3].value = date(2026, 5, 15)  # Fällig
+        edited = io.BytesIO()
+        book.save(edited)
+
+        document = api.add_file(edited.getvalue(), "arbeits-und-zeitplan.xlsx")
+        api.push_message(None, user_id=ADMIN_ID, document=document)
+        preview = sent_with(api, "Vorschau")
+        assert "M3.2" in str(preview["text"]) and "15.05.2026" in str(preview["text"])
+        api.click_button(preview, "Übernehmen", user_id=ADMIN_ID)
+        sent_with(api, "Plan geändert von Anna")
+    assert load_plan(data / "plan.toml").milestone("M3.2").due.isoformat() == "2026-05-15"  # type: ignore[union-attr]
