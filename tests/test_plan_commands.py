@@ -229,3 +229,18 @@ def test_a_lead_given_as_a_reply_to_the_persons_message(core: Core) -> None:
     assert "AP 4 zuständig: Anna Schmidt (bisher: noch niemand)" in preview.text
     press(core, preview.buttons[0].data)
     assert core.ctx.plan.work_package("AP4").lead == "Anna Schmidt"  # type: ignore[union-attr]
+
+
+def test_after_confirming_everything_nothing_is_called_assumed(core: Core) -> None:
+    """Issue 13's "done": /plan, /status, the chart, the calendar and the report."""
+    take(core, "/bestaetigen alles")
+    texts = [r.text for cmd in ("/plan", "/status AP3", "/status AP13") for r in say(core, cmd)]
+    for command in ("/kalender", "/bericht 2026", "/zeitplan"):
+        [reply] = say(core, command)
+        assert reply.attachment is not None
+        if command == "/zeitplan":
+            texts.append(reply.attachment.fallback_text)  # the chart's text twin
+        else:
+            texts.append(reply.attachment.data.decode("utf-8"))
+    assert all("angenommen" not in text for text in texts), [
+        t[:200] for t in texts if "angenommen" in t]
