@@ -6,7 +6,9 @@ A module defines `settings` and `store` to suit itself (its chats, its fixed `no
 
 from __future__ import annotations
 
-from datetime import datetime
+import os
+import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -40,6 +42,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if "faketime" in os.environ.get("LD_PRELOAD", ""):
+        _again_without_libfaketime(config)
     moment = config.getoption("--machine-clock")
     if moment:
         import time_machine  # only the time-proof check needs it
@@ -47,3 +51,21 @@ def pytest_configure(config: pytest.Config) -> None:
         travel = time_machine.travel(datetime.fromisoformat(moment), tick=True)
         travel.start()
         config.add_cleanup(travel.stop)
+
+
+def _again_without_libfaketime(config: pytest.Config) -> None:
+    """`faketime '2027-09-01 12:00:00' python -m pytest`: the same run, at the same moment.
+
+    Under libfaketime, Python's timed lock waits never time out (its faked monotonic
+    clock is not applied to them), so threads, queues and the fake Bot API would hang.
+    The run starts again without it, with the machine's clock moved to the moment
+    libfaketime shows (time-machine, see --machine-clock), and the bot processes the
+    tests start run at their own fixed dates anyway.
+    """
+    moment = datetime.now(UTC)  # as libfaketime shows it
+    env = {k: v for k, v in os.environ.items()
+           if k != "LD_PRELOAD" and not k.startswith("FAKETIME")}
+    args = [a for a in config.invocation_params.args if not a.startswith("--machine-clock")]
+    os.chdir(config.invocation_params.dir)
+    os.execve(sys.executable, [sys.executable, "-m", "pytest", *args,
+                               f"--machine-clock={moment.isoformat()}"], env)

@@ -12,6 +12,7 @@ time out, and with its monotonic clock left alone `time.sleep` fails with EINVAL
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 
@@ -39,3 +40,14 @@ def test_the_fast_tests_pass_with_the_clock_at(moment: str) -> None:
     tail = "\n".join(done.stdout.splitlines()[-30:])
     assert done.returncode == 0, f"at {moment}:\n{tail}\n{done.stderr[-2000:]}"
     assert " passed" in tail
+
+
+@pytest.mark.skipif(shutil.which("faketime") is None, reason="faketime is not installed")
+def test_under_libfaketime_the_run_moves_to_time_machine() -> None:
+    """`faketime '2027-09-01 12:00:00' python -m pytest …` passes (see conftest.py)."""
+    done = subprocess.run(
+        ["faketime", "2027-09-01 12:00:00", sys.executable, "-m", "pytest", "-q",
+         "-p", "no:cacheprovider", "tests/test_fake_bot_api.py", "tests/test_programme_end.py"],
+        cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert " passed" in done.stdout
