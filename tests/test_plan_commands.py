@@ -244,3 +244,12 @@ def test_after_confirming_everything_nothing_is_called_assumed(core: Core) -> No
             texts.append(reply.attachment.data.decode("utf-8"))
     assert all("angenommen" not in text for text in texts), [
         t[:200] for t in texts if "angenommen" in t]
+
+
+@pytest.mark.parametrize("button", ["undo:²", "undo:--5", "undo:", "plan:ok:²", "plan:ok:-1",
+                                  "plan:zap:1", "plan:", "plan:undo:99999", "gibtsnicht"])
+def test_forged_button_data_gets_a_german_answer(core: Core, button: str) -> None:
+    result = press(core, button, user=ADMIN, name="Chef")
+    assert result.notice.startswith(("Diese Schaltfläche kenne ich nicht",
+                                     "Diese Änderung gibt es nicht", "Diese Meldung gibt es"))
+    assert result.plan is None
