@@ -32,7 +32,9 @@ def served_chats(ctx: Context) -> frozenset[int]:
 
 
 def chat_allowed(ctx: Context, msg: Incoming) -> bool:
-    """Team chat, further allowed chats, private chats of admins, and the console."""
+    """Team chat, further allowed chats, private chats of admins and of the team chat's
+    members (the front-end says who is one), and the console."""
     if msg.via_console or msg.chat_id in served_chats(ctx):
         return True
-    return msg.chat_type == "private" and msg.user_id in ctx.settings.admin_ids
+    return msg.chat_type == "private" and (msg.user_id in ctx.settings.admin_ids
+                                           or msg.team_member)

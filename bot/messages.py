@@ -38,6 +38,7 @@ class Incoming:
     edited: bool = False
     reply_to_user: str | None = None  # the author of the message this one answers
     file: SentFile | None = None
+    team_member: bool = False  # a private chat of someone in the team chat (front-end checks)
     via_console: bool = False  # the console acts as an admin member of the team chat
 
 
@@ -113,6 +114,7 @@ class ButtonPress:
     user_id: int
     user_name: str
     via_console: bool = False
+    team_member: bool = False
 
 
 @dataclass(frozen=True)

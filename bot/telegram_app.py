@@ -6,6 +6,7 @@ import logging
 import os
 from dataclasses import dataclass, replace
 from functools import partial
+from typing import Any
 
 from telegram import (
     Bot,
@@ -35,6 +36,7 @@ from bot.messages import ButtonPress, Clock, Incoming, Reply, SentFile, system_c
 from bot.outbox import Attempt, Outbox
 from bot.post_scheduler import PostScheduler
 from bot.posts import compose
+from bot.telegram_members import Members
 from bot.telegram_send import (
     TelegramLimits,
     TelegramPublisher,
@@ -49,6 +51,7 @@ CORE = "core"
 CLOCK = "clock"
 OUTBOX = "outbox"
 SCHEDULER = "scheduler"
+MEMBERS = "members"
 TRACKING = "tracking"  # the inbox entry being handled, if it came through the inbox
 
 
@@ -169,7 +172,7 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     core: Core = context.bot_data[CORE]
     if update.callback_query is not None:
         await on_button(core, context.bot_data[OUTBOX], update.callback_query,
-                        context.bot_data[CLOCK])
+                        context.bot_data[CLOCK], context.bot_data)
         return
     message = update.message or update.edited_message
     if message is None:
@@ -184,6 +187,9 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if incoming is None:
         return
     outbox, tracking = context.bot_data[OUTBOX], context.bot_data.get(TRACKING)
+    if incoming.chat_type == "private":
+        incoming = replace(incoming, team_member=await in_team(context.bot_data, context.bot,
+                                                               incoming.user_id))
     document = message.document
     if document is not None and is_workbook(document.file_name or "") and not incoming.edited:
         try:
@@ -194,6 +200,16 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                                                        else DOWNLOAD_FAILED)], tracking)
             return
     await send_replies(outbox, message, core.handle(incoming, clock()), tracking)
+
+
+async def in_team(bot_data: dict[str, Any], bot: Bot, user_id: int) -> bool:
+    """Is this person in the team chat? Admins need not be; without a team chat, nobody."""
+    core: Core = bot_data[CORE]
+    team = team_chat(core.ctx)
+    if team is None or user_id in core.ctx.settings.admin_ids:
+        return False
+    members: Members = bot_data[MEMBERS]
+    return await members.is_member(bot, team, user_id)
 
 
 MAX_UPLOAD = 5 * 1024 * 1024  # a plan's workbook has some kilobytes
@@ -209,14 +225,18 @@ async def download(document: Document) -> SentFile:
     return SentFile(document.file_name or "plan.xlsx", bytes(await file.download_as_bytearray()))
 
 
-async def on_button(core: Core, outbox: Outbox, query: CallbackQuery, clock: Clock) -> None:
+async def on_button(core: Core, outbox: Outbox, query: CallbackQuery, clock: Clock,
+                    bot_data: dict[str, Any]) -> None:
     """A press on "Rückgängig": the core decides, we answer and update the message."""
     message = query.message
     if message is None or query.data is None:
         await query.answer()
         return
+    private = message.chat.type == "private"
     press = ButtonPress(query.data, message.chat.id, query.from_user.id,
-                        query.from_user.full_name)
+                        query.from_user.full_name,
+                        team_member=private and await in_team(bot_data, query.get_bot(),
+                                                              query.from_user.id))
     result = core.press(press, clock())
     await query.answer(result.notice)
     if result.new_text is not None:
@@ -340,6 +360,7 @@ def build_application(core: Core, clock: Clock | None = None) -> Application:  #
     app.bot_data[CORE] = core
     app.bot_data[CLOCK] = clock or system_clock(settings.timezone)
     app.bot_data[OUTBOX] = Outbox(limits)
+    app.bot_data[MEMBERS] = Members()
     app.add_handler(TypeHandler(Update, on_update))
     app.add_error_handler(on_error)
     return app

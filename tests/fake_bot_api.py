@@ -642,6 +642,8 @@ class FakeBotAPI:
         self._faults: list[_Fault] = []
         self._clock_offset = 0.0  # see set_clock
         self._user_files: dict[str, bytes] = {}  # file_id → bytes (documents users send)
+        # chat id → users in it: whoever wrote there, or was added (getChatMember)
+        self._chat_members: dict[str, set[int]] = {}
 
         self._methods: dict[str, Callable[[_ParsedRequest], Any]] = {
             "getme": self._m_get_me,
@@ -968,6 +970,7 @@ class FakeBotAPI:
             with self._cond:
                 title = chat_title or self._chat_titles.get(chat_id, self.group_title)
                 self._chat_titles[chat_id] = title
+                self._chat_members.setdefault(str(chat_id), set()).add(user_id)
             chat = {"id": chat_id, "type": chat_type, "title": title}
         now = int(self.now())
         message: JSONDict = {
@@ -1837,6 +1840,11 @@ class FakeBotAPI:
             },
         }
 
+    def add_member(self, chat_id: int, user_id: int) -> None:
+        """`user_id` is in the group `chat_id` (getChatMember says "member")."""
+        with self._cond:
+            self._chat_members.setdefault(str(chat_id), set()).add(user_id)
+
     def add_file(self, data: bytes, file_name: str,
                  mime_type: str = "application/octet-stream") -> JSONDict:
         """A file a user sends: the ``document`` for ``push_message``; getFile and the
@@ -1862,6 +1870,7 @@ class FakeBotAPI:
         if not isinstance(user_id, int):
             raise ApiError(400, "Bad Request: invalid user_id specified")
         with self._cond:
+            in_chat = user_id in self._chat_members.get(str(request.params["chat_id"]), set())
             if user_id == BOT_ID:
                 user = self.bot_user
             else:
@@ -1872,7 +1881,7 @@ class FakeBotAPI:
                 )
             is_admin = user_id in self._admin_ids
         if not is_admin:
-            return {"status": "member", "user": user}
+            return {"status": "member" if in_chat else "left", "user": user}
         rights = [
             "can_manage_chat",
             "can_delete_messages",
