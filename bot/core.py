@@ -121,7 +121,8 @@ class Core:
     def press(self, press: ButtonPress, now: datetime) -> PressResult:
         """An inline button was pressed."""
         admin = is_admin(self.ctx, press.user_id, press.via_console)
-        if not (press.via_console or press.chat_id in served_chats(self.ctx) or admin):
+        if not (press.via_console or press.chat_id in served_chats(self.ctx) or admin
+                or press.team_member):
             return PressResult(NOT_FOR_YOU.format(chat_id=press.chat_id))
         try:
             if press.data.startswith(f"{plan_commands.PLAN}:"):
