@@ -19,10 +19,16 @@ from workflows.agenda import (
     period_view,
     quiet_work_packages,
 )
-from workflows.periods import Period, parse_quarter_arg, quarter_period
-from workflows.plan import WorkPackage
+from workflows.periods import Period, parse_quarter_arg, quarter_period, read_period
+from workflows.plan import Meeting, WorkPackage
 from workflows.quarters import YEARS, Quarter, YearOutOfRange
-from workflows.queries import MilestoneStatus, programme_over
+from workflows.queries import (
+    MilestoneStatus,
+    find_meetings,
+    find_work_package,
+    norm,
+    programme_over,
+)
 
 MEETINGS_LISTED = 6  # more occurrences of one meeting are summed up in one line
 TERMINE_WEEKS = 8
@@ -136,8 +142,64 @@ def _group(title: str, items: tuple[MilestoneStatus, ...]) -> list[str]:
     return ["", f"<b>{title}</b>", *(milestone_line(s) for s in items)] if items else []
 
 
+def ap_milestones_text(ctx: Context, wp: WorkPackage, today: date,
+                       period: Period | None = None) -> str:
+    """One AP's milestones (due in `period`, if given), by due date."""
+    statuses = [s for s in milestone_groups(ctx.plan, ctx.store.marks(), today, wp.id).all
+                if period is None or period.contains(s.milestone.due)]
+    within = f" {esc(period.label)}" if period else ""
+    if not statuses:
+        if period is not None and ctx.plan.milestones_of(wp.id):
+            return f"{esc(wp.label)} ({esc(wp.title)}) hat{within} keine Meilensteine fällig."
+        return f"{esc(wp.label)} ({esc(wp.title)}) hat im Plan keine Meilensteine."
+    done = sum(1 for s in statuses if s.reached_on is not None)
+    return "\n".join([f"<b>Meilensteine von {esc(wp.label)} · {esc(wp.title)}{within}</b> "
+                      f"({done} von {len(statuses)} erreicht)",
+                      *(milestone_line(s) for s in statuses)])
+
+
+def _period_milestones_text(ctx: Context, period: Period, today: date) -> str:
+    statuses = [s for s in milestone_groups(ctx.plan, ctx.store.marks(), today).all
+                if period.contains(s.milestone.due)]
+    if not statuses:
+        return f"{esc(period.label)} ist laut Plan kein Meilenstein fällig."
+    return "\n".join([f"<b>Meilensteine, fällig {esc(period.label)}</b>",
+                      *(milestone_line(s) for s in statuses)])
+
+
+def _narrowing(ctx: Context, args: str, today: date) -> WorkPackage | Period | str | None:
+    """What a command's argument narrows to: an AP, a period, or (str) why it cannot."""
+    query = args.strip()
+    if not query:
+        return None
+    lookup = find_work_package(ctx.plan, query)
+    if lookup.found is not None:
+        return lookup.found
+    if lookup.unknown_number is not None:
+        return f"AP {lookup.unknown_number} gibt es nicht – der Plan hat {ctx.plan.ap_range}."
+    try:
+        period = read_period(query, today, "ahead")
+    except YearOutOfRange as err:
+        return year_out_of_range(ctx, err.year)
+    if period is not None:
+        return period
+    if lookup.candidates:
+        example = lookup.candidates[0].number
+        return (f"„{esc(query)}“ passt auf mehrere Arbeitspakete: "
+                f"{ap_list(lookup.candidates)}. Bitte mit Nummer, z. B. AP{example}.")
+    return f"„{esc(query)}“ verstehe ich nicht als Arbeitspaket oder Zeitraum."
+
+
 def milestones_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> str:
     today = local_today(ctx, now)
+    narrowed = _narrowing(ctx, args, today)
+    if isinstance(narrowed, str):
+        return (f"{narrowed} So geht es: /meilensteine (alle), /meilensteine AP3, "
+                "/meilensteine 2027")
+    if isinstance(narrowed, WorkPackage):
+        return ap_milestones_text(ctx, narrowed, today)
+    if isinstance(narrowed, Period):
+        return _period_milestones_text(ctx, narrowed, today)
     groups = milestone_groups(ctx.plan, ctx.store.marks(), today)
     lines = ["<b>Meilensteine</b>"]
     if programme_over(ctx.plan, today):
@@ -182,7 +244,33 @@ def next_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> str:
     return "\n".join(lines)
 
 
+def meetings_in_text(ctx: Context, period: Period, now: datetime,
+                     named: list[Meeting] | None = None) -> str:
+    """The meetings of the plan (or only those `named`) in a period."""
+    tz, today = ctx.settings.timezone, local_today(ctx, now)
+    start = datetime.combine(period.start, time.min, tz)
+    end = datetime.combine(period.end, time.max, tz)
+    titles = {m.title for m in named} if named else None
+    meetings = [m for m in meetings_between(ctx.plan, tz, start, end)
+                if titles is None or m.title in titles]
+    what = " / ".join(sorted(titles)) if titles else "Sitzungen"
+    last_day = ctx.plan.programme.last_day
+    if not meetings:
+        text = f"{esc(period.label)} stehen laut Plan keine {esc(what)} an."
+        if period.end > last_day:
+            text += f" Das Programm {ended(last_day, today)}."
+        return text
+    lines = [f"<b>{esc(what)} {esc(period.label)}</b> ({period_span(period)})",
+             *meeting_lines(meetings)]
+    if period.contains(last_day) and period.end > last_day:
+        lines += ["", f"Das Programm {ended(last_day, today)}; danach stehen keine Sitzungen "
+                      "mehr im Plan."]
+    return "\n".join(lines)
+
+
 def meetings_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> str:
+    if args.strip():
+        return _meetings_narrowed(ctx, args, now)
     tz, today = ctx.settings.timezone, local_today(ctx, now)
     end = now + timedelta(weeks=TERMINE_WEEKS)
     meetings = meetings_between(ctx.plan, tz, now, end)
@@ -202,6 +290,24 @@ def meetings_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> s
     return "\n".join(lines)
 
 
+def _meetings_narrowed(ctx: Context, args: str, now: datetime) -> str:
+    """/termine 2027, /termine Januar, /termine Steuerungsgruppe [2027]."""
+    today = local_today(ctx, now)
+    named = find_meetings(ctx.plan, norm(args))
+    try:
+        period = read_period(args, today, "ahead")
+    except YearOutOfRange as err:
+        return year_out_of_range(ctx, err.year)
+    if period is None and named:
+        period = Period(today, today + timedelta(weeks=TERMINE_WEEKS),
+                        f"in den nächsten {TERMINE_WEEKS} Wochen", "weeks")
+    if period is None:
+        return (f"„{esc(args.strip())}“ verstehe ich nicht als Zeitraum oder Sitzung. "
+                "So geht es: /termine (nächste 8 Wochen), /termine 2027, /termine Januar, "
+                "/termine Steuerungsgruppe")
+    return meetings_in_text(ctx, period, now, named or None)
+
+
 def _last_meetings(ctx: Context, now: datetime) -> str:
     """ " Die letzten: …" – each meeting's last occurrence within the programme."""
     tz = ctx.settings.timezone
@@ -215,10 +321,12 @@ def _last_meetings(ctx: Context, now: datetime) -> str:
                                         for m in last.values()) + "."
 
 
-def overdue_text(ctx: Context, now: datetime) -> str:
+def overdue_text(ctx: Context, now: datetime, wp: WorkPackage | None = None) -> str:
+    """Overdue milestones and quiet APs; with `wp`, only that AP's."""
     today = local_today(ctx, now)
-    groups = milestone_groups(ctx.plan, ctx.store.marks(), today)
-    quiet = quiet_work_packages(ctx.plan, ctx.store.updates(), today)
+    groups = milestone_groups(ctx.plan, ctx.store.marks(), today, wp.id if wp else None)
+    quiet = [q for q in quiet_work_packages(ctx.plan, ctx.store.updates(), today)
+             if wp is None or q.wp.id == wp.id]
     weeks = ctx.plan.programme.stale_after_weeks
     if programme_over(ctx.plan, today):  # nothing can be late any more; say what was missed
         lines = [f"Das Programm endete am {day(ctx.plan.programme.last_day)} – seitdem wird "
@@ -227,7 +335,7 @@ def overdue_text(ctx: Context, now: datetime) -> str:
                    *(milestone_line(s) for s in groups.overdue)] if groups.overdue
                   else ["Alle Meilensteine sind als erreicht vermerkt. 👍"])
         return "\n".join(lines)
-    lines = ["<b>Überfällig</b>"]
+    lines = [f"<b>Überfällig{f' · {esc(wp.label)} {esc(wp.title)}' if wp else ''}</b>"]
     lines += ([milestone_line(s) for s in groups.overdue] if groups.overdue
               else ["Keine Meilensteine überfällig. 👍"])
     if quiet:
@@ -240,17 +348,26 @@ def overdue_text(ctx: Context, now: datetime) -> str:
 
 
 def overdue_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> str:
-    return overdue_text(ctx, now)
+    if not args.strip():
+        return overdue_text(ctx, now)
+    lookup = find_work_package(ctx.plan, args)
+    if lookup.found is not None:
+        return overdue_text(ctx, now, lookup.found)
+    if lookup.unknown_number is not None:
+        return f"AP {lookup.unknown_number} gibt es nicht – der Plan hat {ctx.plan.ap_range}."
+    return (f"„{esc(args.strip())}“ verstehe ich nicht als Arbeitspaket. So geht es: "
+            "/ueberfaellig (alles) oder /ueberfaellig AP3")
 
 
 COMMANDS = (
     Command("quartal", quarter_command, "Was im Quartal läuft und fällig ist",
             aliases=("quarter",), usage="[Q1 2027 | nächstes | letztes]"),
     Command("meilensteine", milestones_command, "Alle Meilensteine nach Dringlichkeit",
-            aliases=("milestones",)),
+            aliases=("milestones",), usage="[AP3 | 2027]"),
     Command("naechste", next_command, "Die nächsten Termine und Fristen", aliases=("next",),
             usage="[Anzahl]"),
-    Command("termine", meetings_command, "Sitzungen der nächsten 8 Wochen", aliases=("meetings",)),
+    Command("termine", meetings_command, "Sitzungen der nächsten 8 Wochen", aliases=("meetings",),
+            usage="[2027 | Januar | Steuerungsgruppe]"),
     Command("ueberfaellig", overdue_command, "Überfälliges und stille Arbeitspakete",
-            aliases=("overdue",)),
+            aliases=("overdue",), usage="[AP3]"),
 )

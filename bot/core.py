@@ -48,14 +48,22 @@ def split_command(text: str, bot_username: str | None) -> tuple[str, str] | None
     return name.lower(), args.strip()
 
 
-def is_addressed(msg: Incoming, bot_username: str | None) -> bool:
-    """Private chat, @mention, reply to the bot, or a message starting with "Bot," or "?"."""
+def is_addressed(msg: Incoming, bot_username: str | None, ctx: Context | None = None) -> bool:
+    """Private chat, @mention, reply to the bot, or a message starting with "Bot," or "?".
+
+    With `ctx` (in a chat apbot serves), also a question in the group about the plan
+    without any of these: "Wann ist die nächste BiKo?", not "Wer bringt Kuchen mit?".
+    """
     if msg.chat_type == "private" or msg.reply_to_bot or msg.via_console:
         return True
     text = msg.text.strip()
     if bot_username and f"@{bot_username.lower()}" in text.lower():
         return True
-    return text.lower().startswith(("bot,", "bot:", "?"))
+    if text.lower().startswith(("bot,", "bot:", "?")):
+        return True
+    # A reply to a colleague's message or an @mention of someone else asks that person.
+    return (ctx is not None and msg.reply_to_user is None and "@" not in text
+            and questions.asks_about_plan(ctx, text))
 
 
 class Core:
@@ -111,12 +119,18 @@ class Core:
         return command.handler(self.ctx, msg, args, now)
 
     def _chat(self, msg: Incoming, now: datetime) -> list[Reply] | str:
-        recorded = reports.on_text(self.ctx, msg, now)
+        ctx = self.ctx
+        addressed = is_addressed(msg, ctx.bot_username, ctx)
+        # A question is answered and never recorded, whatever AP it names: "@apbot Status
+        # AP 11", "Ist AP 3 fertig?". Decided here, before recognition sees the text.
+        if addressed and not msg.edited and questions.asks(ctx, msg):
+            return questions.reply(ctx, msg, now)
+        recorded = reports.on_text(ctx, msg, now)
         if recorded is not None:
             return recorded
-        if msg.edited or not is_addressed(msg, self.ctx.bot_username):
+        if msg.edited or not addressed:
             return []
-        return questions.answer(self.ctx, msg, now) or questions.NOT_UNDERSTOOD
+        return questions.reply(ctx, msg, now)
 
     def press(self, press: ButtonPress, now: datetime) -> PressResult:
         """An inline button was pressed."""

@@ -3,24 +3,40 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
+from itertools import islice
 
-from bot.agenda import answer_period, meetings_command, overdue_text, year_out_of_range
-from bot.format import ago, day, esc, short_day, until
+from bot.agenda import (
+    answer_period,
+    ap_milestones_text,
+    meeting_time,
+    meetings_command,
+    meetings_in_text,
+    overdue_text,
+    period_span,
+    year_out_of_range,
+)
+from bot.format import ago, day, esc, short_day, trim, until
 from bot.messages import Context, Incoming, local_today
 from bot.views import milestone_line, programme_ended_text, status_view
-from workflows.agenda import all_milestones, running_in
+from workflows.agenda import all_milestones, meetings_between, running_in
 from workflows.periods import Period, read_period
-from workflows.plan import WorkPackage
-from workflows.progress import latest_progress
+from workflows.plan import Meeting, WorkPackage
+from workflows.progress import STATES, Update, latest_progress
 from workflows.quarters import YearOutOfRange
 from workflows.queries import (
     MilestoneStatus,
     ap_status,
+    find_meetings,
     find_work_package,
+    latest_reports,
     norm,
+    overall,
+    plan_overview,
     programme_over,
+    title_words_named,
 )
+from workflows.report import period_report, programme_period
 
 EXAMPLES = ("„Wann ist die nächste BiKo?“", "„Was ist dieses Quartal fällig?“",
             "„Wie steht AP 7?“")
@@ -170,6 +186,344 @@ def _running(ctx: Context, period: Period, today: date) -> str:
                       *(f"• {esc(wp.label)} {esc(wp.title)}" for wp in running)])
 
 
+# -- is it a question, and is it about the plan? ---------------------------------------------
+# All patterns in `norm` form: no umlauts, "ue" → "u" ("Steuerung" is "steurung").
+
+_QUESTION_START = re.compile(
+    r"^(?:und\s+|also\s+|kurze\s+frage\s*[:,]?\s*)?(?:wann|was|wer|wie|wieviele?|welche[nmrs]?|wo"
+    r"|gibt\s+es|bis\s+wann|seit\s+wann|ab\s+wann|ist|sind|haben\s+wir|hatten\s+wir"
+    r"|steht|stehen|lauft|laufen)\b")
+# Requests to the bot that are not worded as questions: "@apbot Status AP 11".
+_REQUEST_START = re.compile(
+    r"^(?:status|stand|zeig\w*|nenn\w*|sag\s+mir|gib\s+mir|liste|ubersicht|infos?\b|uberblick"
+    r"|nachste[nrs]?|letzte[nrs]?|termine)\b")
+_SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
+# Questions to colleagues, not to apbot: "Kannst du …", "Habt ihr …", "Hat jemand …".
+_TO_COLLEAGUES = re.compile(
+    r"\b(?:du|dich|dir|dein\w*|ihr|euch|euer|eure\w*|jemand\w*|kannst|konnt|hast|habt|bist"
+    r"|seid|willst|wollt|magst|mogt)\b|^\w+\s+sie\b")
+_VOCABULARY = re.compile(
+    r"\bmeilenstein\w*|\bfallig\w*|\bquartal\w*|\btermin\w*|\b(?:zeit|arbeits)?plan\b"
+    r"|\bplan(?:es|s)?\b|\bzeitplan\w*|\bbiko\w*|\bbildungskonferenz\w*|\bleitbild\w*"
+    r"|\bbericht\w*|\w+bericht\b|\bsteurungsgrupp\w*|\bjour\s*fixe?s?\b|\buberfallig\w*"
+    r"|\bstand\b|\bprogramm\w*|\bfrist\w*|\bdeadline\w*|\blaufzeit\b|\bforderzeitraum\b"
+    r"|\bfortschritt\w*|\bverwendungsnachweis\w*|\bzwischennachweis\w*|\bbildungskommune\w*"
+    r"|\bbildungsbeirat\w*|\baps?\b|\barbeitspaket\w*|\bm\d{1,2}\.\d{1,2}\b")
+_LOOK_BACK = re.compile(r"\b(?:geschafft|erreicht|erledigt|geleistet|gemeldet|passiert|war|waren"
+                        r"|fand|hatten|gab)\b")
+_ACHIEVED = re.compile(r"\b(?:was|wie ?viel)\b.*\b(?:geschafft|erreicht|erledigt|geleistet"
+                       r"|passiert)\b")
+_WHO_REPORTED = re.compile(r"\bwer\b.*\b(?:zuletzt|als\s+letzte[rs]?)\b.*\bgemeldet\b"
+                           r"|\bletzten?\s+meldung(?:en)?\b")
+_MILESTONE_ID = re.compile(r"\bm(\d{1,2}\.\d{1,2})\b")
+_SHORT_AGENDA = re.compile(
+    r"^(?:und\s+)?was\s+(?:ist|steht|liegt|gibt\s+es|haben\s+wir)\s+(?:denn\s+|so\s+|noch\s+)?"
+    r"(?:heute|morgen|ubermorgen|(?:diese|nachste|kommende)n?\s+woche|(?:diese|nachste)n?\s+monat"
+    r"|am\s+\w+|im\s+\w+)(?:\s+an|\s+fallig)?\s*\??$")
+_HOW_FAR = re.compile(r"\bwie\s+weit\b.*\b(?:insgesamt|gesamt|im\s+plan|im\s+programm)\b"
+                      r"|\bgesamtstand\b|\bgesamtfortschritt\b|\bstand\s+der\s+dinge\b"
+                      r"|^(?:wie|was)\s+ist\s+der\s+stand\s*\??$|\binsgesamt\b.*\bstand\b")
+
+
+def _question_part(text: str) -> str | None:
+    """The sentences of a message that ask something, or None when it asks nothing.
+
+    "AP3: Einladungen verschickt. Kommt ihr alle?" asks only "Kommt ihr alle?".
+    """
+    stripped = text.strip()
+    asked = [p for p in _SENTENCES.split(stripped) if p.strip().endswith("?")]
+    if asked:
+        return " ".join(asked)
+    if _QUESTION_START.match(norm(stripped)) and not re.search(r"[.!:;]", stripped):
+        return stripped
+    return None
+
+
+def about_plan(ctx: Context, folded: str) -> bool:
+    """Does a (`norm`-ed) question speak of the plan: an AP, a milestone, a meeting, its words?"""
+    return bool(_AP_NUMBER.search(folded) or _VOCABULARY.search(folded)
+                or find_meetings(ctx.plan, folded) or title_words_named(ctx.plan, folded)
+                or (_ACHIEVED.search(folded) and re.search(r"\bwir\b", folded))
+                or _SHORT_AGENDA.search(folded) or _HOW_FAR.search(folded)
+                or _WHO_REPORTED.search(folded))
+
+
+def asks_about_plan(ctx: Context, text: str) -> bool:
+    """A message in the group that asks apbot without naming it: a question about the plan.
+
+    "Wann ist die nächste BiKo?" is one; "Wer bringt morgen Kuchen mit?" and "Kannst du mir
+    den Stand zu AP 3 schicken?" (to a colleague) are not.
+    """
+    asked = _question_part(_clean(text, None))
+    if asked is None:
+        return False
+    folded = norm(asked)
+    return not _TO_COLLEAGUES.search(folded) and about_plan(ctx, folded)
+
+
+def asks(ctx: Context, msg: Incoming) -> bool:
+    """Does an addressed message ask (or request) rather than report?
+
+    "@apbot Status AP 11" and "Wie steht AP 7" ask; "Bot, AP3: 60 %" reports.
+    """
+    text = _clean(msg.text, ctx.bot_username)
+    if _question_part(text) is not None:
+        return True
+    return bool(_REQUEST_START.match(norm(text)) and not re.search(r"[:%]", text))
+
+
+NOT_IN_PLAN = (
+    "Das steht nicht im Plan{why} – dazu kann ich nichts sagen, ohne zu raten. Aus dem Plan "
+    "beantworte ich zum Beispiel: „Wann ist die nächste BiKo?“ · „Wie steht AP 7?“ · "
+    "„Welche Meilensteine hat AP 3?“ · „Was haben wir diesen Monat geschafft?“ · "
+    "„Wann ist die nächste Steuerungsgruppe?“ /hilfe zeigt alles."
+)
+# Things people ask about that the plan does not hold, with what to say about them.
+_OUTSIDE = (
+    (re.compile(r"\b(?:budget\w*|geld\w*|kosten\w*|euro|eur|finanz\w*|fordermittel\w*|mittel"
+                r"|ausgaben|haushalt\w*)\b"), " (Geld, Budget und Kosten führt er nicht)"),
+    (re.compile(r"\b(?:teilnehm\w*|anmeldung\w*|angemeldet|gaste?)\b"),
+     " (Teilnehmende und Anmeldungen führt er nicht)"),
+    (re.compile(r"^(?:\w+\s+)?(?:wo|wohin|welche[nmrs]?\s+(?:ort|raum|saal))\b(?!\s+steh)"),
+     " (Orte und Räume führt er nicht)"),
+    (re.compile(r"^(?:\w+\s+)?(?:warum|wieso|weshalb)\b"),
+     " (Gründe führt er nicht; was gemeldet wurde, zeigt /verlauf mit dem Arbeitspaket)"),
+)
+
+
+def not_in_plan(folded: str) -> str:
+    """The honest answer to a question about the plan that the plan does not answer."""
+    why = next((w for pattern, w in _OUTSIDE if pattern.search(folded)), "")
+    return NOT_IN_PLAN.format(why=why)
+
+
+def reply(ctx: Context, msg: Incoming, now: datetime) -> str:
+    """The answer to an addressed question; never nothing.
+
+    A question about the plan that the plan does not answer gets the honest
+    "Das steht nicht im Plan …", anything else the not-understood line.
+    """
+    if found := answer(ctx, msg, now):
+        return found
+    folded = norm(_clean(msg.text, ctx.bot_username))
+    return not_in_plan(folded) if folded and about_plan(ctx, folded) else NOT_UNDERSTOOD
+
+
+# -- the answers ---------------------------------------------------------------------------
+
+
+def _update_line(u: Update, with_ap: bool) -> str:
+    facts = [f for f in (u.state, f"{u.percent} %" if u.percent is not None else None) if f]
+    ap = f"AP {u.ap[2:]} · " if with_ap else ""
+    said = esc(trim(" ".join(u.text.split()), 160))
+    tail = f" <i>({esc(' · '.join(facts))})</i>" if facts else ""
+    return f"• {ap}{short_day(u.at.date())} {esc(u.author.name)}: „{said}“{tail}"
+
+
+def _last_reports(ctx: Context, wp: WorkPackage | None, today: date) -> str:
+    """ "Wer hat zuletzt was zu AP 3 gemeldet?": the newest reports with author and date."""
+    if wp is not None:
+        newest = list(islice((u for u in ctx.store.updates_newest_first(wp.id)
+                              if not u.withdrawn), 5))
+        if not newest:
+            return (f"Zu {esc(wp.label)} ({esc(wp.title)}) ist noch nichts gemeldet. So geht "
+                    f"es: „AP{wp.number}: Einladungen verschickt, 60 %“ in den Gruppenchat.")
+        return "\n".join([f"<b>Letzte Meldungen zu {esc(wp.label)} · {esc(wp.title)}</b>",
+                          *(_update_line(u, False) for u in newest), "",
+                          f"Alle Meldungen: /verlauf AP{wp.number}"])
+    newest = latest_reports(ctx.store.updates(), 8)
+    if not newest:
+        return "Es ist noch nichts gemeldet."
+    return "\n".join(["<b>Letzte Meldungen</b>", *(_update_line(u, True) for u in newest), "",
+                      "Die eines Arbeitspakets: /verlauf AP3"])
+
+
+def _achieved(ctx: Context, period: Period | None, today: date) -> str:
+    """ "Was haben wir im letzten Quartal geschafft?": reports and milestones, by AP."""
+    if period is None:
+        period = programme_period(ctx.plan)
+    if period.start > today:
+        return (f"{esc(period.label)} ({period_span(period)}) liegt noch vor uns – geschafft "
+                "ist darin noch nichts. Was dann ansteht, zeigt „Was ist "
+                f"{esc(period.label)} fällig?“")
+    report = period_report(ctx.plan, ctx.store.updates(), ctx.store.marks(), period, today)
+    rows = [r for r in report.rows if r.updates or r.reached]
+    head = f"<b>Geschafft: {esc(period.label)}</b> ({period_span(period)})"
+    if not rows:
+        return (f"{head}\nFür diese Zeit sind keine Meldungen und keine erreichten Meilensteine "
+                "vermerkt.")
+    lines = [head, f"{report.update_count} Meldung{'' if report.update_count == 1 else 'en'} · "
+                   f"{report.reached_count} Meilenstein{'' if report.reached_count == 1 else 'e'}"
+                   " erreicht"]
+    for r in rows:
+        lines += ["", f"<b>{esc(r.wp.label)} {esc(r.wp.title)}</b>"]
+        lines += [f"🏁 {esc(s.milestone.id)} {esc(s.milestone.title)} – erreicht am "
+                  f"{short_day(s.reached_on)}" for s in r.reached if s.reached_on]
+        newest = list(reversed(r.updates))[:4]
+        lines += [_update_line(u, False) for u in newest]
+        if len(r.updates) > len(newest):
+            lines.append(f"… und {len(r.updates) - len(newest)} weitere (/verlauf AP{r.wp.number})")
+    return "\n".join(lines)
+
+
+def _kind_of(folded: str) -> tuple[str, str, bool]:
+    """(the word, its plural, BiKos only?) of a question about milestones."""
+    if _BIKO.search(folded):
+        return "BiKo", "BiKos", True
+    return "Meilenstein", "Meilensteine", False
+
+
+def _milestone_count(ctx: Context, folded: str, today: date) -> str:
+    """ "Wie viele Meilensteine haben wir erreicht?" """
+    _one, _many, biko = _kind_of(folded)
+    many = "BiKos" if biko else "Meilensteinen"
+    statuses = [s for s in all_milestones(ctx.plan, ctx.store.marks(), today)
+                if not biko or _BIKO.search(norm(s.milestone.title))]
+    reached = [s for s in statuses if s.reached_on is not None]
+    late = [s for s in statuses if s.kind == "überfällig"]
+    lines = [f"Als erreicht vermerkt sind <b>{len(reached)} von {len(statuses)}</b> {many} "
+             "des Plans."]
+    if reached:
+        lines.append("Erreicht: " + ", ".join(
+            f"{esc(s.milestone.id)} am {short_day(s.reached_on)}" for s in reached
+            if s.reached_on))
+    open_ones = len(statuses) - len(reached)
+    if open_ones:
+        lines.append(f"Offen: {open_ones}" + (", davon überfällig: "
+                                              + ", ".join(esc(s.milestone.id) for s in late)
+                                              if late else "") + ". Alle zeigt /meilensteine.")
+    return "\n".join(lines)
+
+
+def _last_milestone(ctx: Context, folded: str, today: date) -> str:
+    """ "Wann war die letzte BiKo?": the last one reached, and those due but not marked."""
+    one, _many, biko = _kind_of(folded)
+    statuses = [s for s in all_milestones(ctx.plan, ctx.store.marks(), today)
+                if not biko or _BIKO.search(norm(s.milestone.title))]
+    reached = sorted((s for s in statuses if s.reached_on is not None),
+                     key=lambda s: (s.reached_on or s.milestone.due, s.milestone.id))
+    missed = [s for s in statuses if s.reached_on is None and s.days_left < 0]
+    lines = []
+    if reached and reached[-1].reached_on:
+        last, when = reached[-1].milestone, reached[-1].reached_on
+        lines.append(f"Zuletzt als erreicht vermerkt: <b>{esc(last.id)} {esc(last.title)}</b> "
+                     f"(AP {last.ap[2:]}) am {day(when)} – {ago((today - when).days)}.")
+    else:
+        lines.append(f"Es ist noch {'keine' if biko else 'kein'} {one} als erreicht vermerkt.")
+    if missed:
+        listed = ", ".join(f"{esc(s.milestone.id)} (fällig {short_day(s.milestone.due)})"
+                           for s in missed)
+        example = missed[-1].milestone
+        lines.append(f"Laut Plan schon fällig, aber nicht als erreicht vermerkt: {listed}. "
+                     f"Fand {'eine' if biko else 'einer'} davon statt, schreiben Sie z. B. "
+                     f"„{esc(example.title)} am {short_day(example.due)}“.")
+    elif not reached:
+        lines.append(f"Laut Plan war auch noch {'keine' if biko else 'keiner'} fällig.")
+    return "\n".join(lines)
+
+
+def _meeting_answer(ctx: Context, meetings: list[Meeting], folded: str, period: Period | None,
+                    now: datetime) -> str:
+    """ "Wann ist die nächste Steuerungsgruppe?", "… war die letzte …", "… im April?" """
+    tz, today = ctx.settings.timezone, local_today(ctx, now)
+    titles = {m.title for m in meetings}
+    name = " / ".join(sorted(titles))
+    if period is not None and not re.search(r"\bnachste|\bletzte", folded):
+        return meetings_in_text(ctx, period, now, meetings)
+    if re.search(r"\bletzte[nrs]?\b|\bwar\b|\bvorige", folded):
+        start = min(now, datetime.combine(ctx.plan.programme.last_day, time.max, tz))
+        past = [m for m in meetings_between(ctx.plan, tz, start - timedelta(days=400), start)
+                if m.title in titles and m.start < now]
+        if not past:
+            return f"Laut Plan gab es noch keine Sitzung „{esc(name)}“."
+        m = past[-1]
+        return (f"Die letzte Sitzung „{esc(m.title)}“ war laut Plan am {meeting_time(m)} – "
+                f"{ago((today - m.start.astimezone(tz).date()).days)}.")
+    ahead = [m for m in meetings_between(ctx.plan, tz, now, now + timedelta(days=400))
+             if m.title in titles][:3]
+    if not ahead:
+        return (f"Laut Plan steht keine Sitzung „{esc(name)}“ mehr an – das Programm "
+                f"{'endete' if programme_over(ctx.plan, today) else 'endet'} am "
+                f"{day(ctx.plan.programme.last_day)}.")
+    first = ahead[0]
+    left = (first.start.astimezone(tz).date() - today).days
+    text = (f"Nächste Sitzung „{esc(first.title)}“ laut Plan: <b>{meeting_time(first)}</b> – "
+            f"{until(left)}.")
+    if len(ahead) > 1:
+        text += " Danach: " + ", ".join(meeting_time(m) for m in ahead[1:]) + "."
+    if any(m.assumed for m in meetings):
+        text += " Die Termine im Plan sind angenommen."
+    return text
+
+
+_STATE_QUERY = (
+    (re.compile(r"\bverzogert\w*|\bverzug\b|\bverspatet\w*|\bhinterher\b"), "verzögert"),
+    (re.compile(r"\bblockiert\w*|\bblockade\w*|\bhangt\b|\bhangen\b|\bstockt\b|\bstocken\b"),
+     "blockiert"),
+    (re.compile(r"\bzuruckgestellt\w*|\bpausiert\w*|\bruht\b|\bruhen\b"), "zurückgestellt"),
+    (re.compile(r"\babgeschlossen\w*|\bfertig\w*|\berledigt\b"), "abgeschlossen"),
+)
+
+
+def _by_state(ctx: Context, wanted: list[str], today: date) -> str:
+    """ "Welche APs sind verzögert / blockiert?": by the state last reported."""
+    statuses = plan_overview(ctx.plan, ctx.store.updates(), ctx.store.marks(), today)
+    hits = [st for st in statuses if st.progress.state in wanted]
+    said = " oder ".join(wanted)
+    if not hits:
+        text = f"Kein Arbeitspaket ist zurzeit als {said} gemeldet (es zählt die letzte Meldung)."
+    else:
+        lines = [f"<b>Als {said} gemeldet</b>"]
+        for st in hits:
+            last = st.progress.last_update
+            when = f", letzte Meldung {short_day(last.date())}" if last else ""
+            lines.append(f"• {esc(st.wp.label)} {esc(st.wp.title)} – {esc(st.progress.state or '')}"
+                         f"{when}")
+        text = "\n".join(lines)
+    late = sum(1 for st in statuses for m in st.milestones if m.kind == "überfällig")
+    if late and "abgeschlossen" not in wanted:
+        text += (f"\nÜberfällige Meilensteine laut Plan: {late} – siehe /ueberfaellig.")
+    return text
+
+
+_PHASE_PLURAL = {"läuft": "laufen", "beendet": "beendet", "nicht begonnen": "nicht begonnen"}
+
+
+def _overall(ctx: Context, today: date) -> str:
+    """ "Wie weit sind wir insgesamt?" """
+    o = overall(ctx.plan, ctx.store.updates(), ctx.store.marks(), today)
+    prog = ctx.plan.programme
+    if o.days_left < 0:
+        when = f"Das Programm ({prog.start} – {prog.end}) endete am {day(prog.last_day)}."
+    else:
+        n = f"Quartal {o.quarter_of_span[0]} von {o.quarter_of_span[1]}" \
+            if o.quarter_of_span else "vor dem Beginn"
+        when = (f"Laufzeit: {n} ({prog.start} – {prog.end}), noch {o.days_left} Tage bis zum "
+                f"Programmende.")
+    lines = [f"<b>Stand insgesamt</b> ({day(today)})", when,
+             f"Meilensteine: {o.reached} von {o.milestones} erreicht"
+             + (f" · {o.overdue} überfällig" if o.overdue else ""),
+             "Arbeitspakete laut Plan: " + " · ".join(
+                 f"{n} {_PHASE_PLURAL[p] if n > 1 else p}" for p, n in o.phases.items() if n)]
+    if o.reported:
+        states = " · ".join(f"{o.states[s]} {s}" for s in STATES if s in o.states)
+        lines.append(f"Gemeldet: {o.reported} von {len(ctx.plan.work_packages)} "
+                     f"Arbeitspaketen" + (f" – {states}" if states else ""))
+        if o.mean_percent is not None:
+            lines.append(f"Im Mittel {o.mean_percent} % (bei {o.with_percent} mit Prozentangabe)")
+    else:
+        lines.append("Gemeldet: noch keine Meldung zu einem Arbeitspaket.")
+    lines += ["", "Einzelheiten: /plan · /meilensteine · /ueberfaellig"]
+    return "\n".join(lines)
+
+
+_IMPOSSIBLE_DATE = re.compile(r"\b(\d{1,2})\.\s?(\d{1,2})\.(\d{4}|\d{2})?(?!\d)")
+_REPORTS_WHO = re.compile(r"\bgemeldet\b|\bmeldung\w*|\bberichtet\b|\bgeschrieben\b|\bzuletzt\b")
+_WHEN_NEXT = re.compile(r"\bnachste[nrs]?\b|\bwann\b|\bwie\s*viele\s+tage\b"
+                        r"|\bwie\s+lange\s+noch\b|\bbis\s+zu[rm]\b")
+_LAST = re.compile(r"\bletzte[nrs]?\b|\bvorige[nrs]?\b|\bwar\b|\bfand\b.*\bstatt\b")
+
+
 def answer(ctx: Context, msg: Incoming, now: datetime) -> str | None:
     """The answer to a question addressed to apbot, or None when it is not one we know."""
     text = _clean(msg.text, ctx.bot_username)
@@ -177,24 +531,59 @@ def answer(ctx: Context, msg: Incoming, now: datetime) -> str | None:
     if not folded:
         return None
     today = local_today(ctx, now)
+    back = bool(_LOOK_BACK.search(folded))
     try:
-        period = read_period(text, today)
+        # "im Januar" asked in December is next January; in a look-back, the last one
+        period = read_period(text, today, "back" if back else "ahead")
     except YearOutOfRange as err:  # "Was ist im Dezember 9999 fällig?"
         return year_out_of_range(ctx, err.year)
+    if period is None and (bad := _IMPOSSIBLE_DATE.search(text)):
+        return (f"Den {esc(bad.group(0))} gibt es im Kalender nicht – bitte das Datum prüfen, "
+                "z. B. „Was ist am 15.03.2027 fällig?“")
     if not _AP_NUMBER.search(folded) and _PROGRAMME.search(folded) and _WHEN_ENDS.search(folded):
         return _programme_span(ctx, now)  # before the title words: "lange" is in "lebenslangen"
     wp = work_package_in(ctx, folded)
     if isinstance(wp, int):
         return f"AP {wp} gibt es nicht – der Plan hat {ctx.plan.ap_range}."
+    # Named for sure (by number or a long title word), not by a loose part of a title
+    # ("offen" is in "Öffentlichkeitsarbeit"): only such an AP narrows the newer answers.
+    sure = wp if wp is not None and (_AP_NUMBER.search(folded)
+                                     or wp in title_words_named(ctx.plan, folded)) else None
+    if any(pattern.search(folded) for pattern, _why in _OUTSIDE):
+        return not_in_plan(folded)
+    if (re.search(r"\bwer\b", folded) and _REPORTS_WHO.search(folded)) or (
+            sure is not None and re.search(r"\bzuletzt\b|\bletzte\w*\s+meldung", folded)):
+        return _last_reports(ctx, sure, today)
     if wp is not None and re.search(r"zustandig|verantwortlich|\bwer\b|leitet|leitung", folded):
         return _lead(ctx, wp)
-    if re.search(r"\bnachste[nrs]?\b|\bwann\b", folded) and (
-            _BIKO.search(folded) or "meilenstein" in folded):
+    if re.search(r"\bwie\s*viele\b", folded) and ("meilenstein" in folded or _BIKO.search(folded)) \
+            and not re.search(r"\btage?\b|\bwochen?\b", folded):
+        return _milestone_count(ctx, folded, today)
+    if (mid := _MILESTONE_ID.search(folded)) and (ms := ctx.plan.milestone(f"M{mid.group(1)}")):
+        status = next(s for s in all_milestones(ctx.plan, ctx.store.marks(), today)
+                      if s.milestone.id == ms.id)
+        return f"{milestone_line(status)} (AP {ms.ap[2:]})"
+    if _ACHIEVED.search(folded) and sure is None:
+        return _achieved(ctx, period, today)
+    if _LAST.search(folded) and ("meilenstein" in folded or _BIKO.search(folded)):
+        return _last_milestone(ctx, folded, today)
+    meetings = find_meetings(ctx.plan, folded)
+    if meetings and sure is None:
+        return _meeting_answer(ctx, meetings, folded, period, now)
+    if _WHEN_NEXT.search(folded) and (_BIKO.search(folded) or "meilenstein" in folded):
         return _next_milestone(ctx, folded, now)
+    wanted = [state for pattern, state in _STATE_QUERY if pattern.search(folded)]
+    if wanted and sure is None and re.search(r"\baps?\b|\barbeitspaket\w*|^welche|^wer\b", folded):
+        return _by_state(ctx, wanted, today)
     if re.search(r"uberfallig|verspatet|im verzug|hinterher", folded):
-        return overdue_text(ctx, now)
+        return overdue_text(ctx, now, sure)
     if "meilenstein" in folded:
+        if sure is not None:
+            return ap_milestones_text(ctx, sure, today, period if period and
+                                      period.kind != "day" else None)
         return _open_milestones(ctx, period if period and period.kind != "day" else None, now)
+    if sure is None and _HOW_FAR.search(folded):
+        return _overall(ctx, today)
     if wp is not None:
         progress = latest_progress(ctx.store.updates_newest_first(wp.id))
         st = ap_status(ctx.plan, wp, progress, ctx.store.marks(), today)

@@ -414,3 +414,42 @@ def test_relative_phrases_on_the_last_day_of_the_calendar(text: str) -> None:
 def test_relative_phrases_on_the_last_day_that_still_exist() -> None:
     assert span("heute", date.max) == (date.max, date.max, "day")
     assert span("dieser Monat", date.max) == (D(9999, 12, 1), date.max, "month")
+
+
+# -- a month, date or weekday without a year: which one `lean` means --------------------------
+
+DEC_10 = date(2026, 12, 10)  # a Thursday in December
+
+
+@pytest.mark.parametrize(("text", "lean", "start", "end"), [
+    ("im Januar", "ahead", D(2027, 1, 1), D(2027, 1, 31)),  # asked in December: next January
+    ("im Januar", "back", D(2026, 1, 1), D(2026, 1, 31)),
+    ("im Januar", "year", D(2026, 1, 1), D(2026, 1, 31)),  # /bericht Januar: as before
+    ("im Dezember", "ahead", D(2026, 12, 1), D(2026, 12, 31)),  # this month is this one
+    ("im Dezember", "back", D(2026, 12, 1), D(2026, 12, 31)),
+    ("letzten Januar", "ahead", D(2026, 1, 1), D(2026, 1, 31)),
+    ("letzten Dezember", "ahead", D(2025, 12, 1), D(2025, 12, 31)),
+    ("nächsten Dezember", "year", D(2027, 12, 1), D(2027, 12, 31)),
+    ("Steuerungsgruppe im April", "ahead", D(2027, 4, 1), D(2027, 4, 30)),
+    ("am 15.01.", "ahead", D(2027, 1, 15), D(2027, 1, 15)),
+    ("am 12. Januar", "ahead", D(2027, 1, 12), D(2027, 1, 12)),
+    ("am 12. Januar", "back", D(2026, 1, 12), D(2026, 1, 12)),
+    ("am 15.03.2026", "ahead", D(2026, 3, 15), D(2026, 3, 15)),  # a year written stays
+    ("letzten Montag", "ahead", D(2026, 12, 7), D(2026, 12, 7)),
+    ("am Montag", "back", D(2026, 12, 7), D(2026, 12, 7)),
+    ("am Montag", "ahead", D(2026, 12, 14), D(2026, 12, 14)),
+    ("nächsten Donnerstag", "ahead", D(2026, 12, 17), D(2026, 12, 17)),  # said on a Thursday
+    ("gestern", "back", D(2026, 12, 9), D(2026, 12, 9)),
+    ("vorgestern", "back", D(2026, 12, 8), D(2026, 12, 8)),
+    ("letzte Woche", "back", D(2026, 11, 30), D(2026, 12, 6)),
+    ("letztes Jahr", "back", D(2025, 1, 1), D(2025, 12, 31)),
+])
+def test_lean_decides_the_year_left_out(text: str, lean: str, start: date, end: date) -> None:
+    period = read_period(text, DEC_10, lean)
+    assert period is not None, text
+    assert (period.start, period.end) == (start, end)
+
+
+def test_the_quarter_argument_is_read_as_before() -> None:
+    assert parse_quarter_arg("Q1", DEC_10) == Quarter(2026, 1)
+    assert parse_quarter_arg("letztes", DEC_10) == Quarter(2026, 3)

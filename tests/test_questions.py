@@ -116,6 +116,8 @@ def intent(answer: str) -> str:
         ("meetings", first.startswith("<b>Sitzungen der nächsten 8 Wochen</b>")),
         ("period", bool(_PERIOD_HEAD.fullmatch(first))),
         ("unknown-ap", bool(re.match(r"AP \d+ gibt es nicht", first))),
+        ("meeting", first.startswith("Nächste Sitzung „")),
+        ("bad-date", bool(re.match(r"Den \S+ gibt es im Kalender nicht", first))),
     ]
     found = [name for name, hit in kinds if hit]
     assert len(found) == 1, (found, answer)
@@ -269,15 +271,20 @@ QUESTIONS = [
           ("• Di., 01.12.2026 10:00 Jour fixe Koordinierungsteam",
            "• Mi., 13.01.2027 14:00 Steuerungsgruppe Bildung"),
           ("26.01.2027",))),
-    row(Q("Wann tagt die Steuerungsgruppe?", DEC, "meetings",
-          ("• Mi., 13.01.2027 14:00 Steuerungsgruppe Bildung",
-           "• Di., 29.12.2026 10:00 Jour fixe Koordinierungsteam"))),
-    row(Q("Wann ist der nächste Jour fixe?", NOV, "meetings",
-          ("• Di., 01.12.2026 10:00 Jour fixe Koordinierungsteam",))),
+    # a meeting named: that meeting only, not every meeting of the plan
+    row(Q("Wann tagt die Steuerungsgruppe?", DEC, "meeting",
+          ("„Steuerungsgruppe Bildung“ laut Plan: <b>Mi., 13.01.2027 14:00</b> – in 16 Tagen",
+           "Danach: Mi., 14.04.2027 14:00"),
+          ("Jour fixe",))),
+    row(Q("Wann ist der nächste Jour fixe?", NOV, "meeting",
+          ("„Jour fixe Koordinierungsteam“ laut Plan: <b>Di., 01.12.2026 10:00</b> – in 5 Tagen",),
+          ("Steuerungsgruppe",))),
+    row(Q("Wann ist die nächste Steuerungsgruppe?", NOV, "meeting",
+          ("<b>Mi., 13.01.2027 14:00</b> – in 48 Tagen",), ("Jour fixe",), via="group")),
     # -- not understood -----------------------------------------------------------------
     row(Q("Wie wird das Wetter?", NOV, "not-understood")),
     row(Q("Hallo", DEC, "not-understood", via="bot")),
-    row(Q("Was ist am 31.02.2027 fällig?", NOV, "not-understood")),
+    row(Q("Was ist am 31.02.2027 fällig?", NOV, "bad-date", ("31.02.2027",))),
     # -- typed without umlauts, or with the abbreviation "Mär" ---------------------------
     row(Q("naechste BiKo?", NOV, "next-biko", ("M3.3", "in 35 Tagen"))),
     row(Q("Was ist ueberfaellig?", NOV, "overdue", ("seit 330 Tagen überfällig",))),
@@ -304,7 +311,7 @@ def test_the_table_is_big_and_varied() -> None:
     assert {q.intent for q in qs} >= {"next-biko", "period", "running", "ap-status", "lead",
                                       "overdue", "open-milestones", "meetings",
                                       "not-understood"}
-    assert {q.via for q in qs} == {"private", "bot", "mention", "?"}
+    assert {q.via for q in qs} == {"private", "bot", "mention", "?", "group"}
 
 
 # -- addressing -----------------------------------------------------------------------------
@@ -332,12 +339,19 @@ def test_a_reply_to_the_bot_is_addressed(core: Core) -> None:
 
 @pytest.mark.parametrize("text", ["Wann ist die nächste BiKo?", "nächste BiKo?",
                                   "Was ist dieses Quartal fällig?", "Wie steht AP 7?",
-                                  "Was ist überfällig?", "Wer ist für AP 4 zuständig?",
-                                  "Wie wird das Wetter?", "Bot hat recht"])
-def test_a_question_in_the_group_that_is_not_addressed_gets_no_reply(
+                                  "Was ist überfällig?", "Wer ist für AP 4 zuständig?"])
+def test_a_question_about_the_plan_in_the_group_needs_no_prefix(
+        core: Core, store: Store, text: str) -> None:
+    assert [r.text for r in send(core, text, NOV, "group")] == [ask(core, text, NOV)]
+    assert store.updates() == [] and store.marks() == []  # and nothing was recorded
+
+
+@pytest.mark.parametrize("text", ["Wie wird das Wetter?", "Bot hat recht",
+                                  "Wer bringt morgen Kuchen mit?"])
+def test_other_questions_in_the_group_that_are_not_addressed_get_no_reply(
         core: Core, store: Store, text: str) -> None:
     assert send(core, text, NOV, "group") == []
-    assert store.updates() == [] and store.marks() == []  # and nothing was recorded
+    assert store.updates() == [] and store.marks() == []
 
 
 def test_a_mention_of_another_bot_is_not_addressed(core: Core) -> None:

@@ -84,15 +84,19 @@ class MilestoneGroups:
     soon: tuple[MilestoneStatus, ...]  # due within DUE_SOON_DAYS
     later: tuple[MilestoneStatus, ...]
     reached: tuple[MilestoneStatus, ...]
+    all: tuple[MilestoneStatus, ...] = ()  # every one, by due date
 
 
-def milestone_groups(plan: Plan, marks: Iterable[MilestoneMark], today: date) -> MilestoneGroups:
-    statuses = all_milestones(plan, marks, today)
+def milestone_groups(plan: Plan, marks: Iterable[MilestoneMark], today: date,
+                     ap: str | None = None) -> MilestoneGroups:
+    """The milestones (of one AP, if `ap` is given) by urgency on `today`."""
+    statuses = [s for s in all_milestones(plan, marks, today) if ap is None or s.milestone.ap == ap]
     return MilestoneGroups(
         tuple(s for s in statuses if s.kind == "überfällig"),
         tuple(s for s in statuses if s.reached_on is None and 0 <= s.days_left <= DUE_SOON_DAYS),
         tuple(s for s in statuses if s.reached_on is None and s.days_left > DUE_SOON_DAYS),
         tuple(s for s in statuses if s.reached_on is not None),
+        tuple(statuses),
     )
 
 

@@ -104,11 +104,17 @@ _MONTH_WORD = re.compile(
 _YEAR = re.compile(r"\b(20\d\d)\b")
 
 
+def _month_number(name: str) -> int:
+    """1 for "januar", "jan" or "jänner"."""
+    return next(i for i, names in enumerate(GermanParserInfo.MONTHS, 1)
+                if name in (n.lower() for n in names))
+
+
 def _month_of(d: date, label: str) -> Period:
     return month_period(d.year, d.month, label)
 
 
-def _relative(text: str, today: date) -> Period | None:
+def _relative(text: str, today: date, lean: str = "year") -> Period | None:
     q = Quarter.of(today)
     # Built only when its phrase matches: the others may not exist at the ends of the calendar.
     rules: list[tuple[str, Callable[[], Period]]] = [
@@ -117,9 +123,13 @@ def _relative(text: str, today: date) -> Period | None:
         (r"\bübermorgen\b|\buebermorgen\b",
          lambda: day_period(today + timedelta(days=2), "übermorgen")),
         (r"\bmorgen\b", lambda: day_period(today + timedelta(days=1), "morgen")),
+        (r"\bvorgestern\b", lambda: day_period(today - timedelta(days=2), "vorgestern")),
+        (r"\bgestern\b", lambda: day_period(today - timedelta(days=1), "gestern")),
         (rf"\b{_THIS}\s+woche\b", lambda: week_period(today, "diese Woche")),
         (rf"\b{_NEXT}\s+woche\b",
          lambda: week_period(today + timedelta(days=7), "nächste Woche")),
+        (rf"\b{_LAST}\s+woche\b",
+         lambda: week_period(today - timedelta(days=7), "letzte Woche")),
         (rf"\b{_THIS}\s+monat\b",
          lambda: _month_of(today, "dieser Monat")),
         (rf"\b{_NEXT}\s+monat\b",
@@ -133,15 +143,58 @@ def _relative(text: str, today: date) -> Period | None:
          lambda: quarter_period(q - 1, f"letztes Quartal ({q - 1})")),
         (rf"\b{_THIS}\s+jahr\b", lambda: year_period(today.year)),
         (rf"\b{_NEXT}\s+jahr\b", lambda: year_period(today.year + 1)),
+        (rf"\b{_LAST}\s+jahr\b", lambda: year_period(today.year - 1)),
     ]
     for pattern, period in rules:
         if re.search(pattern, text):
             return period()
     for number, (_short, name) in enumerate(GermanParserInfo.WEEKDAYS):
-        if re.search(rf"\b{name.lower()}\b", text):
+        if m := re.search(rf"\b{name.lower()}\b", text):
             ahead = (number - today.weekday()) % 7
+            said = _said_direction(text[:m.start()])
+            if said == "back" or (said is None and lean == "back"):
+                # "letzten Montag" is before today; plain "Montag" in a look-back may be today
+                back = (today.weekday() - number) % 7 or (7 if said else 0)
+                return day_period(today - timedelta(days=back), name)
+            if said == "ahead" and ahead == 0:
+                ahead = 7  # "nächsten Montag", said on a Monday
             return day_period(today + timedelta(days=ahead), name)
     return None
+
+
+_SAID_LAST = re.compile(rf"\b{_LAST}\s+(?:(?:am|im)\s+)?$")
+_SAID_NEXT = re.compile(rf"\b{_NEXT}\s+(?:(?:am|im)\s+)?$")
+
+
+def _said_direction(before: str) -> str | None:
+    """ "back" for "letzten …", "ahead" for "nächsten …" right before a month or weekday."""
+    if _SAID_LAST.search(before):
+        return "back"
+    if _SAID_NEXT.search(before):
+        return "ahead"
+    return None
+
+
+def _leaning_year(month: int, day: int | None, said: str | None, lean: str,
+                  today: date) -> int:
+    """The year of a month (or day) written without one.
+
+    "letzten Januar" is the last January before this month, "nächsten Januar" the next
+    one after it; otherwise `lean` decides: "ahead" (questions about what comes: "im
+    Januar", asked in December, is next January), "back" (look-backs) or "year" (this
+    year, as /bericht and /quartal read it).
+    """
+    here = (today.month, today.day if day is not None else 0)
+    there = (month, day if day is not None else 0)
+    if said == "back":
+        return today.year if there < here else today.year - 1
+    if said == "ahead":
+        return today.year if there > here else today.year + 1
+    if lean == "ahead":
+        return today.year if there >= here else today.year + 1
+    if lean == "back":
+        return today.year if there <= here else today.year - 1
+    return today.year
 
 
 def _year(raw: str | None, today: date) -> int:
@@ -163,8 +216,13 @@ def parse_period(text: str, today: date) -> Period | None:
         return None
 
 
-def read_period(text: str, today: date) -> Period | None:
-    """As `parse_period`, but raise YearOutOfRange for a year outside YEARS ("Dezember 9999")."""
+def read_period(text: str, today: date, lean: str = "year") -> Period | None:
+    """As `parse_period`, but raise YearOutOfRange for a year outside YEARS ("Dezember 9999").
+
+    `lean` says which year a month, date or weekday without a year means: "year" (this
+    year), "ahead" (the next one: questions about what comes) or "back" (the last one:
+    look-backs). "letzten Januar" and "nächsten Januar" say it themselves.
+    """
     lowered = " ".join(text.lower().split())
     if m := _QUARTER_WORDS.search(lowered):
         g = m.groups()
@@ -172,7 +230,8 @@ def read_period(text: str, today: date) -> Period | None:
                         (g[5], g[4]) if g[4] else (g[7], g[6]))
         return quarter_period(Quarter(_year(year, today), int(number)))
     if m := _DAY.search(lowered):
-        year = _year(m.group(3), today)
+        year = _year(m.group(3), today) if m.group(3) else usable_year(_leaning_year(
+            int(m.group(2)), int(m.group(1)), None, lean, today))
         try:
             parsed = dateparser.parse(f"{m.group(1)}.{m.group(2)}.{year}", parserinfo=GERMAN,
                                       default=datetime(year, 1, 1, tzinfo=UTC))
@@ -180,7 +239,9 @@ def read_period(text: str, today: date) -> Period | None:
             return None
         return day_period(parsed.date())
     if m := _MONTH_WORD.search(lowered):
-        year = _year(m.group(3), today)
+        year = _year(m.group(3), today) if m.group(3) else usable_year(_leaning_year(
+            _month_number(m.group(2)), int(m.group(1)) if m.group(1) else None,
+            _said_direction(lowered[:m.start()]), lean, today))
         try:
             parsed = dateparser.parse(m.group(0), parserinfo=GERMAN,
                                       default=datetime(year, 1, 1, tzinfo=UTC))
@@ -190,7 +251,7 @@ def read_period(text: str, today: date) -> Period | None:
             return day_period(parsed.date())
         return month_period(parsed.year, parsed.month)
     try:
-        if period := _relative(lowered, today):
+        if period := _relative(lowered, today, lean):
             return period
     except (ValueError, OverflowError):  # "nächster Monat" in December 9999
         return None

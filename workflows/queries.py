@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from workflows.plan import Milestone, Plan, WorkPackage
-from workflows.progress import APProgress, MilestoneMark, Update, ap_progress, reached_milestones
+from workflows.plan import Meeting, Milestone, Plan, WorkPackage
+from workflows.progress import (
+    APProgress,
+    MilestoneMark,
+    Update,
+    ap_progress,
+    order_key,
+    reached_milestones,
+)
 from workflows.quarters import span_position
 
 DUE_SOON_DAYS = 90
@@ -144,3 +152,82 @@ def find_work_package(plan: Plan, query: str) -> APLookup:
     if len(hits) == 1:
         return APLookup(found=hits[0])
     return APLookup(candidates=hits)
+
+
+def find_meetings(plan: Plan, folded: str) -> list[Meeting]:
+    """The plan's meetings a `norm`-ed text names: "Steuerungsgruppe", "Jour fixe".
+
+    A meeting is named by a long word of its title or id (8 letters or more, also
+    inflected: "Steuerungsgruppen") or by two of its title's words in a row ("Jour fixe",
+    "Jourfixe"); short common words like "Bildung" name none.
+    """
+    found = []
+    for m in plan.meetings:
+        words = re.findall(r"\w+", norm(f"{m.title} {m.id.replace('-', ' ')}"))
+        names = {w for w in words if len(w) >= 8}
+        names |= {f"{a} {b}" for a, b in itertools.pairwise(words)}
+        names |= {f"{a}{b}" for a, b in itertools.pairwise(words)}
+        if any(re.search(rf"\b{re.escape(n)}", folded) for n in names):
+            found.append(m)
+    return found
+
+
+def title_words_named(plan: Plan, folded: str) -> list[WorkPackage]:
+    """APs named by a distinctive word of their title ("Bildungsportal", "Netzwerkarbeit").
+
+    Stricter than `find_work_package`: only title words of 8 letters or more count, whole
+    or inflected ("Bildungsportals"), so that "lernen" or "Aufbau" in a colleague's
+    question name no AP.
+    """
+    said = [w for w in re.findall(r"\w+", folded) if len(w) >= 5]
+    hits = []
+    for wp in plan.work_packages:
+        titled = [t for t in re.findall(r"\w+", norm(wp.title)) if len(t) >= 8]
+        if any(w.startswith(t) or (len(w) >= 8 and t.startswith(w))
+               for w in said for t in titled):
+            hits.append(wp)
+    return hits
+
+
+def latest_reports(updates: Iterable[Update], count: int) -> list[Update]:
+    """The `count` newest reports that are not withdrawn, newest first."""
+    live = [u for u in updates if not u.withdrawn]
+    return sorted(live, key=order_key, reverse=True)[:count]
+
+
+@dataclass(frozen=True)
+class Overall:
+    """The whole programme at a glance on one day."""
+
+    quarter_of_span: tuple[int, int] | None  # (8, 10): quarter 8 of the programme's 10
+    days_left: int  # until the programme's last day; negative once it is over
+    milestones: int
+    reached: int
+    overdue: int
+    phases: dict[str, int]  # "läuft" → 11, "beendet" → 2, "nicht begonnen" → 0
+    states: dict[str, int]  # reported state → number of APs
+    reported: int  # APs with at least one report
+    mean_percent: int | None  # over the APs that reported a percentage
+    with_percent: int
+
+
+def overall(plan: Plan, updates: Iterable[Update], marks: Iterable[MilestoneMark],
+            today: date) -> Overall:
+    """How far the programme is on `today`: time, milestones, APs by plan and by report."""
+    statuses = plan_overview(plan, updates, marks, today)
+    milestones = [m for st in statuses for m in st.milestones]
+    phases = {p: sum(1 for st in statuses if st.phase == p)
+              for p in ("läuft", "beendet", "nicht begonnen")}
+    states: dict[str, int] = {}
+    for st in statuses:
+        if st.progress.state:
+            states[st.progress.state] = states.get(st.progress.state, 0) + 1
+    percents = [st.progress.percent for st in statuses if st.progress.percent is not None]
+    prog = plan.programme
+    return Overall(
+        span_position(prog.start, prog.end, today), (prog.last_day - today).days,
+        len(milestones), sum(1 for m in milestones if m.reached_on is not None),
+        sum(1 for m in milestones if m.kind == "überfällig"), phases, states,
+        sum(1 for st in statuses if st.progress.last_update is not None),
+        round(sum(percents) / len(percents)) if percents else None, len(percents),
+    )
