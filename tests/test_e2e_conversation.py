@@ -122,13 +122,17 @@ def test_questions_private_mention_and_not_addressed(api: FakeBotAPI, tmp_path: 
         assert private.params["chat_id"] == ADMIN_ID
         assert "M3." in private.params["text"] and "fällig" in private.params["text"]
 
-        api.push_message("Was ist dieses Quartal fällig?", user_id=MEMBER_ID)  # not addressed
+        api.push_message("Wer bringt morgen Kuchen mit?", user_id=MEMBER_ID)  # to colleagues
         mention = chat.say("@apbot_test_bot Wer ist für AP 4 zuständig?", user_id=MEMBER_ID)
         assert mention.params["chat_id"] == DEFAULT_GROUP_ID
         assert "AP 4" in mention.params["text"] and "zuständig" in mention.params["text"]
-        # The unaddressed question got no answer: the mention's reply came right after the
+        # The colleagues' question got no answer: the mention's reply came right after the
         # private one.
         assert len([c for c in api.calls("sendMessage") if c.ok]) == 2
+        # A plain question about the plan needs no prefix.
+        plain = chat.say("Was ist dieses Quartal fällig?", user_id=MEMBER_ID)
+        assert plain.params["chat_id"] == DEFAULT_GROUP_ID
+        assert "dieses Quartal" in plain.params["text"]
 
         puzzled = chat.say("Bot, wie wird das Wetter?", user_id=MEMBER_ID)
         assert "nicht verstanden" in puzzled.params["text"]
