@@ -32,8 +32,9 @@ class Members:
             return known[0]
         try:
             member = await bot.get_chat_member(chat_id, user_id)
-        except TelegramError as err:
-            # Not a member as far as we can tell; asked again soon.
+        except (TelegramError, ValueError, TypeError, AttributeError, KeyError) as err:
+            # Not a member as far as we can tell (also for an answer we cannot read);
+            # asked again soon.
             log.warning("could not check whether %s is in the team chat: %s", user_id, err)
             self._known[key] = (False, now + KEPT_AFTER_ERROR)
             return False

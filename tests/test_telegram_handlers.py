@@ -83,6 +83,11 @@ class FakeRequest(BaseRequest):
     def _result(self, api_method: str, params: dict[str, Any]) -> Any:
         if api_method == "getMe":
             return BOT_USER
+        if api_method == "getChatMember":  # Anna is in the team chat, Bert is not
+            user_id = int(params["user_id"])
+            status = "member" if user_id == ANNA else "left"
+            return {"status": status, "user": USERS.get(user_id) or {
+                "id": user_id, "is_bot": False, "first_name": "Fremd"}}
         if api_method in ("sendMessage", "editMessageText"):
             chat_id = int(params["chat_id"])
             message_id = (int(params["message_id"]) if "message_id" in params
@@ -270,6 +275,15 @@ async def test_other_chats_are_told_and_nothing_is_stored(
     assert private["chat_id"] == BERT
     assert "nur für das Koordinierungsteam" in private["text"]
     assert store.updates() == []
+
+
+async def test_a_member_of_the_team_chat_is_served_in_a_private_chat(
+    app: Application, fake: FakeRequest  # type: ignore[type-arg]
+) -> None:
+    await say(app, "/status AP3", user=ANNA, chat_id=ANNA, chat_type="private")
+    [sent] = fake.sent()
+    assert sent["text"].startswith("<b>AP 3 · Bildungskonferenzen</b>")
+    assert [p["user_id"] for p in fake.sent("getChatMember")] == [ANNA]
 
 
 async def test_progress_is_confirmed_with_an_undo_button(
