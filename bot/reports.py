@@ -51,7 +51,7 @@ def mark_line(ctx: Context, m: MilestoneMark) -> str:
     if ms is None:  # the plan changed since; the record stays
         return f"🏁 {esc(m.milestone)} erreicht am {short_day(m.reached_on)}"
     siblings = [x for x in ctx.plan.milestones if x.title == ms.title]
-    which = (f" – von {len(siblings)} gleichnamigen die früheste offene, fällig "
+    which = (f" – von {len(siblings)} gleichnamigen die fällig am "
              f"{short_day(ms.due)}" if len(siblings) > 1 else "")
     return (f"🏁 Meilenstein {esc(ms.id)} „{esc(ms.title)}“ (AP {ms.ap[2:]}) als erreicht "
             f"vermerkt am {short_day(m.reached_on)}{which}")
@@ -74,6 +74,9 @@ def confirmation(ctx: Context, outcome: Outcome, msg: Incoming, head: str) -> li
     if msg.forwarded_from:
         lines.append(f"(weitergeleitet, ursprünglich von {esc(msg.forwarded_from)})")
     lines += [all_reached_line(ctx, mid) for mid in outcome.all_reached]
+    if outcome.bad_percent:
+        lines.append(f"ℹ️ „{esc(outcome.bad_percent)}“ habe ich nicht als Stand übernommen – "
+                     f"ein Stand liegt zwischen 0 und 100 %.")
     buttons = (Button("Rückgängig", f"{UNDO}:{msg.message_id}"),) \
         if msg.message_id is not None and not msg.via_console else ()
     return [Reply("\n".join(lines), buttons)]
@@ -100,6 +103,8 @@ def on_text(ctx: Context, msg: Incoming, now: datetime) -> list[Reply] | str | N
         outcome = record(ctx.store, ctx.plan, report, now)
     if outcome.kind == "refused":
         return refusal(ctx, outcome)
+    if outcome.kind == "unsure":  # nothing stored; the buttons to answer come later
+        return esc(outcome.question or "")
     if outcome.kind == "recorded":
         return confirmation(ctx, outcome, msg, "✅ gespeichert:")
     if outcome.kind == "changed":

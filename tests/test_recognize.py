@@ -133,9 +133,10 @@ CASES = [
     Case("unknown-ap", "AP 14: läuft", unknown=(14,)),
     # -- milestones ---------------------------------------------------------------
     Case("leitbild", "Leitbild beschlossen", milestones=("M2.1",)),
-    Case("biko-dated", "Die BiKo hat am 12.06.2026 stattgefunden", milestones=("M3.1",),
+    # a date picks the open BiKo due nearest to it (issue 14), not the earliest open one
+    Case("biko-dated", "Die BiKo hat am 12.06.2026 stattgefunden", milestones=("M3.2",),
          reached_on=date(2026, 6, 12)),
-    Case("biko-gestern", "BiKo hat gestern stattgefunden 🎉", milestones=("M3.1",),
+    Case("biko-gestern", "BiKo hat gestern stattgefunden 🎉", milestones=("M3.3",),
          reached_on=date(2026, 11, 25)),
     Case("biko-caps", "BIKO HAT STATTGEFUNDEN", milestones=("M3.1",)),
     Case("bildungskonferenz", "Die Bildungskonferenz hat stattgefunden", milestones=("M3.1",)),
@@ -145,8 +146,9 @@ CASES = [
     Case("bericht-fertig", "Bericht Fachkräfte ist fertig", milestones=("M13.1",)),
     Case("bericht-dated", "Der Bericht Fachkräfte wurde am 3.11.2026 vorgelegt",
          milestones=("M13.1",), reached_on=date(2026, 11, 3)),
-    Case("ap-and-milestone", "ap 13: Bericht Fachkräfte fertig",
-         {"AP13": ap("abgeschlossen")}, milestones=("M13.1",)),
+    # the report is done, the AP is not (issue 14: only a statement about the AP closes it)
+    Case("ap-and-milestone", "ap 13: Bericht Fachkräfte fertig", {"AP13": ap()},
+         milestones=("M13.1",)),
     Case("ap-milestone-short-date", "AP 2: Leitbild beschlossen am 12.6.", {"AP2": ap()},
          milestones=("M2.1",), reached_on=date(2026, 6, 12)),
     Case("leitbild-two-digit-year", "Leitbild am 12.06.26 beschlossen", milestones=("M2.1",),
@@ -286,7 +288,7 @@ def test_biko_with_ap_and_date() -> None:
 def test_future_date_is_reported_as_written() -> None:
     # recognize reports the date; refusing it is recording's job
     rec = recognize("Die BiKo hat am 12.12.2026 stattgefunden", PLAN, NOTHING_REACHED, TODAY)
-    assert rec.milestones == ("M3.1",)
+    assert rec.milestones == ("M3.3",)  # the one due nearest to the date
     assert rec.reached_on == date(2026, 12, 12)
 
 
@@ -407,3 +409,97 @@ def test_any_percent_form_of_any_ap(ap_id: str, percent: int, form: str) -> None
     text = f"{ap_id}: " + form.format(n=percent)
     rec = recognize(text, PLAN, NOTHING_REACHED, TODAY)
     assert [(r.ap, r.percent) for r in rec.aps] == [(ap_id, percent)]
+
+
+# -- issue 14: percentages, dates, BiKo choice, unsure ------------------------------
+
+
+@pytest.mark.parametrize(("text", "bad"), [
+    ("AP3 150%", "150 %"), ("AP3 -10%", "-10 %"), ("AP 4 1e9 %", "1e9 %"),
+    ("AP 12: -5 % Teilnehmende ggü. Vorjahr", None),  # a statistic, not progress
+    ("AP 4: 60 %", None),
+])
+def test_bad_percent_is_not_stored_and_named(text: str, bad: str | None) -> None:
+    rec = recognize(text, PLAN, NOTHING_REACHED, TODAY)
+    assert len(rec.aps) == 1
+    assert rec.bad_percent == bad
+    if bad is not None or "Teilnehmende" in text:
+        assert rec.aps[0].percent is None
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("AP3: am 10.09.2026 Einladungen verschickt", date(2026, 9, 10)),
+    ("AP 10: gestern Elternabend durchgeführt", date(2026, 11, 25)),
+    ("AP 10: Am 15. Oktober Messe durchgeführt", date(2026, 10, 15)),
+    ("AP 7: Termin am 3.12. steht", None),  # ahead this year: an appointment
+    ("AP 7: Termin am 3.12.2026 steht", None),  # in the future
+    ("AP 7 läuft", None),
+])
+def test_reported_on(text: str, expected: date | None) -> None:
+    assert recognize(text, PLAN, NOTHING_REACHED, TODAY).reported_on == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("am 12. November", date(2026, 11, 12)),
+    ("am 3. März 2026", date(2026, 3, 3)),
+    ("letzten Donnerstag", date(2026, 11, 19)),  # TODAY is a Thursday
+    ("letzten Montag", date(2026, 11, 23)),
+])
+def test_written_date_in_words(text: str, expected: date) -> None:
+    assert written_date(text, TODAY) == expected
+
+
+@pytest.mark.parametrize(("text", "reached", "milestones", "already"), [
+    ("Die 2. BiKo hat stattgefunden", (), ("M3.2",), ()),
+    ("Die 2. BiKo hat stattgefunden", ("M3.2",), (), ("M3.2",)),
+    ("Die vierte BiKo hat stattgefunden", (), ("M3.4",), ()),
+    ("BiKo 2025 hat stattgefunden", (), ("M3.1",), ()),
+    ("Frühjahrs-BiKo hat stattgefunden", (), ("M3.2",), ()),
+    ("Frühjahrs-BiKo hat stattgefunden", ("M3.2",), ("M3.4",), ()),
+    ("Die BiKo hat am 24.06. stattgefunden", (), ("M3.2",), ()),
+    # the open one due nearest: 31.12.2025 is 175 days off, 31.12.2026 190 days
+    ("Die BiKo hat am 24.06. stattgefunden", ("M3.2",), ("M3.1",), ()),
+])
+def test_which_biko(text: str, reached: tuple[str, ...], milestones: tuple[str, ...],
+                    already: tuple[str, ...]) -> None:
+    rec = recognize(text, PLAN, _reached(*reached), TODAY)
+    assert (rec.milestones, rec.all_reached, rec.unsure) == (milestones, already, None)
+
+
+@pytest.mark.parametrize("text", [
+    "Die BiKo findet am 4. Dezember statt", "Das Leitbild soll im März beschlossen werden",
+    "Leitbild noch nicht beschlossen, vertagt", "M3.4 soll im Juni erreicht werden",
+    "AP 13: Kapitel 2 vom Bericht Fachkräfte fertig",
+])
+def test_planned_or_partial_milestone_is_not_marked(text: str) -> None:
+    assert recognize(text, PLAN, NOTHING_REACHED, TODAY).milestones == ()
+
+
+def test_biko_of_a_year_with_two_asks_which() -> None:
+    rec = recognize("BiKo 2026 hat stattgefunden", PLAN, NOTHING_REACHED, TODAY)
+    assert rec.milestones == ()
+    assert rec.choices == ("M3.2", "M3.3")
+    assert rec.unsure is not None and "M3.2" in rec.unsure and "M3.3" in rec.unsure
+
+
+def test_ap_with_a_participle_asks() -> None:
+    rec = recognize("AP 9 Vortrag beim Landesnetzwerk gehalten", PLAN, NOTHING_REACHED, TODAY)
+    assert rec.unsure == "Als Meldung zu AP 9 speichern?"
+    assert [r.ap for r in rec.aps] == ["AP9"]
+
+
+@pytest.mark.parametrize(("text", "aps"), [
+    ("AP3 60 % – sorry, meinte AP4", {"AP4": ap(percent=60)}),
+    ("AP 10: Flyer fertig", {"AP10": ap()}),
+    ("AP3 ist durch", {"AP3": ap("abgeschlossen")}),
+    ("AP 11 hängt", {"AP11": ap("blockiert")}),
+    ("AP 7 stockt", {"AP7": ap("verzögert")}),
+    ("AP 6 wartet auf die HWK", {"AP6": ap("blockiert")}),
+    ("AP 7: Vertrag erledigt, AP 7 läuft weiter", {"AP7": ap("läuft")}),
+    ("Kann jemand die Präsentation für AP3 hochladen", {}),
+    ("Treffen zu AP 6 verschiebe ich auf Donnerstag", {}),
+    (r"Die Protokolle liegen unter S:\Bildung\AP3\Protokolle", {}),
+    ("Ich versuche, AP 8 diese Woche fertig zu bekommen", {}),
+])
+def test_issue_14_reports(text: str, aps: dict[str, tuple[str | None, int | None]]) -> None:
+    assert _as_table(recognize(text, PLAN, NOTHING_REACHED, TODAY)) == aps

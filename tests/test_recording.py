@@ -138,7 +138,8 @@ def test_milestone_is_marked_and_its_ap_updated(store: Store, plan: Plan) -> Non
 def test_milestone_with_written_date(store: Store, plan: Plan) -> None:
     record(store, plan, report("Die BiKo hat am 12.06.2026 stattgefunden"), NOW)
     [mark] = store.marks()
-    assert (mark.milestone, mark.reached_on) == ("M3.1", date(2026, 6, 12))
+    # the open BiKo due nearest to the date (30.06.2026), not the earliest open one
+    assert (mark.milestone, mark.reached_on) == ("M3.2", date(2026, 6, 12))
 
 
 def test_milestone_yesterday(store: Store, plan: Plan) -> None:
@@ -398,8 +399,13 @@ def test_forced_ap_is_not_recorded_twice_when_text_names_it(store: Store, plan: 
 
 
 def test_forced_ap_with_another_ap_in_the_text(store: Store, plan: Plan) -> None:
-    record(store, plan, report("zusammen mit AP 8 erledigt", 32), NOW, forced_ap="AP3")
+    record(store, plan, report("erledigt, AP 8 ebenfalls erledigt", 32), NOW, forced_ap="AP3")
     assert sorted(u.ap for u in store.updates()) == ["AP3", "AP8"]
+
+
+def test_forced_ap_with_another_ap_in_passing(store: Store, plan: Plan) -> None:
+    record(store, plan, report("zusammen mit AP 8 erledigt", 33), NOW, forced_ap="AP3")
+    assert [(u.ap, u.state) for u in store.updates()] == [("AP3", None)]
 
 
 # -- volume and persistence ---------------------------------------------------------
@@ -435,12 +441,51 @@ def test_everything_survives_close_and_reopen(tmp_path: Path, plan: Plan) -> Non
         assert reopened.marks() == marks
         assert [u.text for u in reopened.updates() if u.message_id == 3] == [long_text]
         assert reopened.updates()[-1].at == AT
-        assert reached_milestones(reopened.marks()) == {"M3.1": date(2026, 6, 12)}
+        assert reached_milestones(reopened.marks()) == {"M3.2": date(2026, 6, 12)}
         assert ap_progress(reopened.updates("AP8")).percent == 40
         assert last_message_of(reopened, ANNA.id, CHAT) in {1, 2}
         # it keeps working after reopening
         assert record(reopened, plan, report("AP3 läuft", 1), NOW).kind == "duplicate"
         nxt = record(reopened, plan, report("Die BiKo hat stattgefunden", 4), NOW)
-        assert [m.milestone for m in nxt.marks] == ["M3.2"]
+        assert [m.milestone for m in nxt.marks] == ["M3.1"]  # the earliest one still open
     finally:
         reopened.close()
+
+
+# -- issue 14: dated reports, bad percentages, unsure messages ----------------------------
+
+
+def test_report_about_a_past_day_is_dated_that_day(store: Store, plan: Plan) -> None:
+    outcome = record(store, plan, report("AP3: am 10.09.2026 Einladungen verschickt"), NOW)
+    [stored] = store.updates()
+    assert stored.at == AT.replace(year=2026, month=9, day=10)  # same time of day
+    assert outcome.updates == (stored,)
+
+
+def test_bad_percent_is_recorded_without_it(store: Store, plan: Plan) -> None:
+    outcome = record(store, plan, report("AP3 150%"), NOW)
+    assert outcome.kind == "recorded"
+    assert outcome.bad_percent == "150 %"
+    assert [(u.ap, u.percent) for u in store.updates()] == [("AP3", None)]
+
+
+def test_unsure_message_stores_nothing_and_says_what_it_would(store: Store,
+                                                              plan: Plan) -> None:
+    outcome = record(store, plan, report("AP 9 Vortrag beim Landesnetzwerk gehalten", 7), NOW)
+    assert outcome.kind == "unsure"
+    assert outcome.question == "Als Meldung zu AP 9 speichern?"
+    assert [(u.ap, u.id, u.message_id) for u in outcome.updates] == [("AP9", None, 7)]
+    assert store.updates() == [] and store.marks() == []
+
+
+def test_unclear_biko_offers_the_choices(store: Store, plan: Plan) -> None:
+    outcome = record(store, plan, report("BiKo 2026 hat stattgefunden"), NOW)
+    assert (outcome.kind, outcome.choices) == ("unsure", ("M3.2", "M3.3"))
+    assert store.marks() == []
+
+
+def test_edit_into_an_unsure_message_keeps_the_records(store: Store, plan: Plan) -> None:
+    record(store, plan, report("AP 9 läuft", 8), NOW)
+    outcome = record_edit(store, plan, report("AP 9 Vortrag gehalten", 8), NOW)
+    assert outcome.kind == "unsure"
+    assert [(u.ap, u.state, u.withdrawn) for u in store.updates()] == [("AP9", "läuft", False)]

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from workflows.plan import Plan
 from workflows.progress import Author, MilestoneMark, Update, reached_milestones
-from workflows.recognize import APReport, Recognized, percent_in, recognize, states_in
+from workflows.recognize import APReport, Recognized, recognize, report_on
 from workflows.store import Store
 
 
@@ -29,7 +29,11 @@ class Outcome:
 
     kind: "recorded", "changed" (an edit), "withdrawn" (an edit that names
     nothing any more), "duplicate" (already recorded), "nothing" (reports
-    nothing), or "refused" (see unknown_aps / future_date; nothing stored).
+    nothing), "refused" (see unknown_aps / future_date; nothing stored), or
+    "unsure": the message might be a report; nothing is stored, `question` is what to
+    ask the author (German, one line), `updates`/`marks` what would be stored (not
+    stored: no ids) and `choices` the milestone ids to choose between, if that is the
+    question. `bad_percent` ("150 %") is a percentage written but not stored.
     """
 
     kind: str
@@ -38,6 +42,9 @@ class Outcome:
     unknown_aps: tuple[int, ...] = ()
     future_date: date | None = None
     all_reached: tuple[str, ...] = ()
+    bad_percent: str | None = None
+    question: str | None = None
+    choices: tuple[str, ...] = ()
 
 
 def _ap_reports(plan: Plan, rec: Recognized) -> list[APReport]:
@@ -53,6 +60,8 @@ def _ap_reports(plan: Plan, rec: Recognized) -> list[APReport]:
 
 
 def _check(rec: Recognized, reached_on: date, today: date) -> Outcome | None:
+    if rec.unsure is not None:
+        return Outcome("unsure", question=rec.unsure, choices=rec.choices)
     if rec.unknown_aps:
         return Outcome("refused", unknown_aps=rec.unknown_aps)
     if rec.milestones and reached_on > today:
@@ -71,10 +80,18 @@ def _read(store: Store, plan: Plan, report: Report, forced_ap: str | None,
     rec = recognize(report.text, plan, reached_milestones(marks), report.at.date())
     if forced_ap and all(r.ap != forced_ap for r in rec.aps):
         # /update AP3 …: the command names the AP even when the text does not.
-        rec = replace(rec, aps=(APReport(forced_ap, states_in(report.text),
-                                         percent_in(report.text)), *rec.aps),
-                      is_question=False)
+        forced, bad = report_on(forced_ap, report.text)
+        rec = replace(rec, aps=(forced, *rec.aps), is_question=False, unsure=None,
+                      bad_percent=rec.bad_percent or bad)
     return rec
+
+
+def _dated(report: Report, rec: Recognized) -> Report:
+    """A report about a past day ("am 10.09.2026 …") is recorded on that day, same time."""
+    day = rec.reported_on
+    if day is None or day >= report.at.date():
+        return report
+    return replace(report, at=report.at.replace(year=day.year, month=day.month, day=day.day))
 
 
 def _new_update(report: Report, r: APReport) -> Update:
@@ -103,13 +120,20 @@ def record(store: Store, plan: Plan, report: Report, now: datetime,
     rec = _read(store, plan, report, forced_ap, exclude_message=False)
     reached_on = rec.reached_on or report.at.date()
     if (stop := _check(rec, reached_on, now.date())) is not None:
+        if stop.kind == "unsure":  # what would be stored, so that a button can store it
+            return replace(stop, updates=tuple(_new_update(_dated(report, rec), r)
+                                               for r in _ap_reports(plan, rec)),
+                           marks=tuple(_new_mark(report, mid, reached_on)
+                                       for mid in rec.milestones))
         return stop
+    dated = _dated(report, rec)
     with store.transaction():
-        updates = tuple(store.add_update(_new_update(report, r), now)
+        updates = tuple(store.add_update(_new_update(dated, r), now)
                         for r in _ap_reports(plan, rec))
         marks = tuple(store.add_mark(_new_mark(report, mid, reached_on), now)
                       for mid in rec.milestones)
-    return Outcome("recorded", updates, marks, all_reached=rec.all_reached)
+    return Outcome("recorded", updates, marks, all_reached=rec.all_reached,
+                   bad_percent=rec.bad_percent)
 
 
 def record_edit(store: Store, plan: Plan, report: Report, now: datetime) -> Outcome:
@@ -124,8 +148,8 @@ def record_edit(store: Store, plan: Plan, report: Report, now: datetime) -> Outc
     rec = _read(store, plan, report, None, exclude_message=True)
     reached_on = rec.reached_on or report.at.date()
     stop = _check(rec, reached_on, now.date())
-    if stop is not None and stop.kind == "refused":
-        return stop
+    if stop is not None and stop.kind in ("refused", "unsure"):
+        return stop  # an unclear edit changes nothing until it is clear
     with store.transaction():
         return _apply_edit(store, plan, report, rec, reached_on, stop is None,
                            old_updates, old_marks, now)
