@@ -94,6 +94,18 @@ def all_reached_line(ctx: Context, milestone_id: str) -> str:
     return f"ℹ️ {esc(ms.id)} „{esc(ms.title)}“ ist schon als erreicht vermerkt."
 
 
+def unsure_text(outcome: Outcome) -> str:
+    """The question for a message that might be a report, and how to make it one: nothing
+    is stored until the team says so (buttons to answer it are still to come)."""
+    question = esc(outcome.question or "")
+    if outcome.choices:
+        how = f"Wenn ja: bitte so schreiben: „Meilenstein {esc(outcome.choices[0])} erreicht“."
+    else:
+        ap = f"AP{outcome.updates[0].ap[2:]}" if outcome.updates else "AP3"
+        how = f"Wenn ja: bitte noch einmal als Meldung schreiben, so: „{ap}: …“."
+    return f"{question} {how} Ich habe nichts gespeichert."
+
+
 def on_text(ctx: Context, msg: Incoming, now: datetime) -> list[Reply] | str | None:
     """A plain message in an allowed chat; None when it reports nothing."""
     report = report_of(ctx, msg, now)
@@ -103,8 +115,8 @@ def on_text(ctx: Context, msg: Incoming, now: datetime) -> list[Reply] | str | N
         outcome = record(ctx.store, ctx.plan, report, now)
     if outcome.kind == "refused":
         return refusal(ctx, outcome)
-    if outcome.kind == "unsure":  # nothing stored; the buttons to answer come later
-        return esc(outcome.question or "")
+    if outcome.kind == "unsure":
+        return unsure_text(outcome)
     if outcome.kind == "recorded":
         return confirmation(ctx, outcome, msg, "✅ gespeichert:")
     if outcome.kind == "changed":

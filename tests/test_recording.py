@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import TEST_PLAN
 from workflows.plan import Plan, load_plan
-from workflows.progress import Author, ap_progress, reached_milestones
+from workflows.progress import Author, Update, ap_progress, reached_milestones
 from workflows.recording import (
     Report,
     last_message_of,
@@ -489,3 +489,16 @@ def test_edit_into_an_unsure_message_keeps_the_records(store: Store, plan: Plan)
     outcome = record_edit(store, plan, report("AP 9 Vortrag gehalten", 8), NOW)
     assert outcome.kind == "unsure"
     assert [(u.ap, u.state, u.withdrawn) for u in store.updates()] == [("AP9", "läuft", False)]
+
+
+def test_an_unsure_message_is_answered_with_how_to_make_it_count() -> None:
+    from bot.reports import unsure_text
+    from workflows.recording import Outcome
+
+    ap9 = unsure_text(Outcome("unsure", question="Als Meldung zu AP 9 speichern?",
+                              updates=(Update("AP9", "x", Author(1, "A"), 1, 1, NOW),)))
+    assert ap9 == ("Als Meldung zu AP 9 speichern? Wenn ja: bitte noch einmal als Meldung "
+                   "schreiben, so: „AP9: …“. Ich habe nichts gespeichert.")
+    biko = unsure_text(Outcome("unsure", question="Welcher Meilenstein ist erreicht: M3.2 oder "
+                               "M3.3?", choices=("M3.2", "M3.3")))
+    assert "„Meilenstein M3.2 erreicht“" in biko and biko.endswith("nichts gespeichert.")
