@@ -51,8 +51,8 @@ def mark_line(ctx: Context, m: MilestoneMark) -> str:
     if ms is None:  # the plan changed since; the record stays
         return f"🏁 {esc(m.milestone)} erreicht am {short_day(m.reached_on)}"
     siblings = [x for x in ctx.plan.milestones if x.title == ms.title]
-    which = (f" – von {len(siblings)} gleichnamigen die fällig am "
-             f"{short_day(ms.due)}" if len(siblings) > 1 else "")
+    which = (f" – von {len(siblings)} gleichnamigen der, der am {short_day(ms.due)} fällig war"
+             if len(siblings) > 1 else "")
     return (f"🏁 Meilenstein {esc(ms.id)} „{esc(ms.title)}“ (AP {ms.ap[2:]}) als erreicht "
             f"vermerkt am {short_day(m.reached_on)}{which}")
 
