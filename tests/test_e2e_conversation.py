@@ -92,7 +92,8 @@ def test_milestone_caption_forward_and_bots(api: FakeBotAPI, tmp_path: Path) -> 
     chat = Chat(api)
     with BotProcess(api, tmp_path / "data", tmp_path / "bot.log"):
         reached = chat.say("Die BiKo hat am 12.06.2026 stattgefunden")
-        assert "M3.1" in reached.params["text"] and "12.06.2026" in reached.params["text"]
+        # The date picks the open BiKo due nearest to it: M3.2, due 30.06.2026.
+        assert "M3.2" in reached.params["text"] and "12.06.2026" in reached.params["text"]
         photo = chat.say("AP8: Fotos von der BiKo", photo=True)
         assert "AP 8" in photo.params["text"]
         forwarded = chat.say("AP 5 läuft", forward_origin={
@@ -104,7 +105,7 @@ def test_milestone_caption_forward_and_bots(api: FakeBotAPI, tmp_path: Path) -> 
         api.push_message("Mittagessen um 12?", user_id=MEMBER_ID)
         status = chat.say("/status AP3")  # neither the bot nor the chatter got an answer
         assert "99 %" not in status.params["text"]
-        assert "M3.1 BiKo hat stattgefunden – erreicht am 12.06.2026" in status.params["text"]
+        assert "M3.2 BiKo hat stattgefunden – erreicht am 12.06.2026" in status.params["text"]
 
 
 def test_unknown_ap_is_refused(api: FakeBotAPI, tmp_path: Path) -> None:
