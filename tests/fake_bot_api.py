@@ -535,11 +535,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         """Handle POST requests (what PTB uses)."""
-        self.server.fake._handle(self)
+        self.server.fake._serve(self)
 
     def do_GET(self) -> None:
         """Handle GET requests (the Bot API accepts them too)."""
-        self.server.fake._handle(self)
+        self.server.fake._serve(self)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silence the default per-request logging to stderr."""
@@ -641,6 +641,7 @@ class FakeBotAPI:
         self._commands: dict[tuple[str, str], list[JSONDict]] = {}
         self._faults: list[_Fault] = []
         self._clock_offset = 0.0  # see set_clock
+        self._in_flight = 0  # requests being answered (see _serve)
         self._user_files: dict[str, bytes] = {}  # file_id → bytes (documents users send)
         # chat id → users in it: whoever wrote there, or was added (getChatMember)
         self._chat_members: dict[str, set[int]] = {}
@@ -709,6 +710,9 @@ class FakeBotAPI:
                 return
             self._closed = True
             self._cond.notify_all()
+            deadline = time.monotonic() + 2.0
+            while self._in_flight and time.monotonic() < deadline:
+                self._cond.wait(deadline - time.monotonic())
         self._server.shutdown()
         self._thread.join(5)
         self._server.close_connections(join_timeout=5)
@@ -1154,6 +1158,18 @@ class FakeBotAPI:
             self._faults = [f for f in self._faults if f.method != method.lower()]
 
     # ----------------------------------------------------------------- request handling
+
+    def _serve(self, handler: _Handler) -> None:
+        """One request, counted, so that `close` lets answers under way (a long poll woken
+        by it) reach the client before the sockets are shut."""
+        with self._cond:
+            self._in_flight += 1
+        try:
+            self._handle(handler)
+        finally:
+            with self._cond:
+                self._in_flight -= 1
+                self._cond.notify_all()
 
     def _handle(self, handler: _Handler) -> None:
         """Serve one HTTP request (called on a connection thread)."""
