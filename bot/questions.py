@@ -205,7 +205,7 @@ _TO_COLLEAGUES = re.compile(
 _VOCABULARY = re.compile(
     r"\bmeilenstein\w*|\bfallig\w*|\bquartal\w*|\btermin\w*|\b(?:zeit|arbeits)?plan\b"
     r"|\bplan(?:es|s)?\b|\bzeitplan\w*|\bbiko\w*|\bbildungskonferenz\w*|\bleitbild\w*"
-    r"|\bbericht\w*|\w+bericht\b|\bsteurungsgrupp\w*|\bjour\s*fixe?s?\b|\buberfallig\w*"
+    r"|\bbericht\w*|\w+bericht\b|\bsteuerungsgrupp\w*|\bjour\s*fixe?s?\b|\buberfallig\w*"
     r"|\bstand\b|\bprogramm\w*|\bfrist\w*|\bdeadline\w*|\blaufzeit\b|\bforderzeitraum\b"
     r"|\bfortschritt\w*|\bverwendungsnachweis\w*|\bzwischennachweis\w*|\bbildungskommune\w*"
     r"|\bbildungsbeirat\w*|\baps?\b|\barbeitspaket\w*|\bm\d{1,2}\.\d{1,2}\b")
@@ -588,7 +588,7 @@ def answer(ctx: Context, msg: Incoming, now: datetime) -> str | None:
         progress = latest_progress(ctx.store.updates_newest_first(wp.id))
         st = ap_status(ctx.plan, wp, progress, ctx.store.marks(), today)
         return status_view(st, today)
-    if re.search(r"\btermin|sitzung|treffen|jour fixe|steurungsgruppe", folded) and (
+    if re.search(r"\btermin|sitzung|treffen|jour fixe|steuerungsgruppe", folded) and (
             period is None):
         return meetings_command(ctx, msg, "", now)
     if period is not None:
