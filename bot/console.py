@@ -23,11 +23,12 @@ class Console:
     """Feeds lines to the core as messages in the team chat and prints the answers."""
 
     def __init__(self, core: Core, clock: Callable[[], datetime], out: TextIO,
-                 user_name: str = "Konsole") -> None:
+                 user_name: str | None = None) -> None:
         self.core = core
         self.clock = clock
         self.out = out
-        self.user_name = user_name
+        # Reports typed here carry this name (APBOT_CONSOLE_NAME, else the login name).
+        self.user_name = user_name or core.ctx.settings.console_name
         self._last_id = 0
 
     def _message_id(self, now: datetime) -> int:

@@ -15,8 +15,9 @@ from bot.messages import (
     PressResult,
     Reply,
 )
+from workflows.plan import WorkPackage
 from workflows.progress import Author, MilestoneMark, Update
-from workflows.queries import find_work_package
+from workflows.queries import find_work_package, fold
 from workflows.recording import (
     Outcome,
     Report,
@@ -135,25 +136,69 @@ def on_text(ctx: Context, msg: Incoming, now: datetime) -> list[Reply] | str | N
 
 _UPDATE_ARGS = re.compile(r"^#?(?:ap|arbeitspaket)?\s*0*(\d{1,3})\b\s*[:\-–]?\s*(.*)$",
                           re.IGNORECASE | re.DOTALL)
+UPDATE_USAGE = ("So geht es: /update AP3 Einladungen verschickt, 60 % – erst das Arbeitspaket "
+                "(Nummer oder ein Wort aus dem Titel), dann was passiert ist.")
+
+
+def _by_title(ctx: Context, args: str) -> tuple[WorkPackage | None, str, str | None]:
+    """(the AP, the report) of "/update Bildungsportal: Prototyp steht" or "/update
+    Bildungsportal Prototyp steht"; else (None, "", a German sentence why not).
+
+    Before a colon, the words may name the AP as /status takes them; without one, the
+    shortest run of leading words (at most three) that names one AP by its title does.
+    """
+    head, colon, rest = args.partition(":")
+    if colon and head.strip() and len(head.split()) <= 5:
+        lookup = find_work_package(ctx.plan, head)
+        if lookup.found is not None:
+            return lookup.found, rest.strip(), None
+        if lookup.candidates:
+            return None, "", _which(head, lookup.candidates)
+    words = args.split()
+    several: tuple[str, tuple[WorkPackage, ...]] | None = None
+    for k in range(1, min(3, len(words)) + 1):
+        query = " ".join(words[:k])
+        lookup = find_work_package(ctx.plan, query)
+        found = lookup.found
+        named = [w for w in re.findall(r"\w+", fold(query)) if len(w) >= 3]
+        if found is not None and all(w in fold(found.title) for w in named):
+            return found, " ".join(words[k:]).lstrip(":–- "), None
+        if not lookup.candidates:
+            break
+        several = several or (query, lookup.candidates)
+    if several is not None:
+        return None, "", _which(*several)
+    return None, "", UPDATE_USAGE
+
+
+def _which(query: str, candidates: tuple[WorkPackage, ...]) -> str:
+    names = ", ".join(f"{wp.label} ({esc(wp.title)})" for wp in candidates[:6])
+    return (f"Mit „{esc(query.strip())}“ passen mehrere Arbeitspakete: {names}. Bitte mit "
+            f"Nummer schreiben, z. B. /update AP{candidates[0].number} … Ich habe nichts "
+            f"gespeichert.")
 
 
 def update_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> list[Reply] | str:
-    m = _UPDATE_ARGS.match(args)
-    if not m:
-        return ("So geht es: /update AP3 Einladungen verschickt, 60 % – erst das Arbeitspaket, "
-                "dann was passiert ist.")
-    lookup = find_work_package(ctx.plan, m.group(1))
-    if lookup.found is None:
-        return (f"AP {int(m.group(1))} gibt es nicht – der Plan hat {ctx.plan.ap_range}. "
-                f"Ich habe nichts gespeichert.")
-    text = m.group(2).strip()
+    if not args.strip():
+        return UPDATE_USAGE
+    if m := _UPDATE_ARGS.match(args):
+        lookup = find_work_package(ctx.plan, m.group(1))
+        if lookup.found is None:
+            return (f"AP {int(m.group(1))} gibt es nicht – der Plan hat {ctx.plan.ap_range}. "
+                    f"Ich habe nichts gespeichert.")
+        wp, text = lookup.found, m.group(2).strip()
+    else:
+        found, text, problem = _by_title(ctx, args)
+        if found is None:
+            return problem or UPDATE_USAGE
+        wp = found
     if not text:
-        return (f"Was gibt es Neues zu {lookup.found.label}? Zum Beispiel: "
-                f"/update AP{lookup.found.number} Einladungen verschickt, 60 %")
+        return (f"Was gibt es Neues zu {wp.label}? Zum Beispiel: "
+                f"/update AP{wp.number} Einladungen verschickt, 60 %")
     if msg.edited:
         return ""  # an edited command is not executed again
     outcome = record(ctx.store, ctx.plan, report_of(ctx, msg, now, text), now,
-                     forced_ap=lookup.found.id)
+                     forced_ap=wp.id)
     if outcome.kind == "refused":
         return refusal(ctx, outcome)
     if outcome.kind == "duplicate" and not (outcome.updates or outcome.marks):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +11,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 # The plan that ships with apbot, next to the packages in the source tree.
 SHIPPED_PLAN = Path(__file__).resolve().parent.parent / "data" / "plan.toml"
+
+
+def login_name() -> str:
+    """Who is at the terminal: the login name, or "Konsole" where none can be found."""
+    try:
+        return getpass.getuser().strip() or "Konsole"
+    except (OSError, KeyError, ImportError):  # no LOGNAME/USER and no passwd entry
+        return "Konsole"
 
 
 class SettingsError(Exception):
@@ -26,6 +35,8 @@ class Settings:
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Berlin"))
     data_dir: Path = Path("data")
     plan_path: Path = SHIPPED_PLAN
+    # The author of what is typed at the console: APBOT_CONSOLE_NAME, else the login name.
+    console_name: str = field(default_factory=login_name)
 
     @property
     def chat_ids(self) -> frozenset[int]:
@@ -75,4 +86,5 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
         timezone=tz,
         data_dir=data_dir,
         plan_path=plan_path,
+        console_name=env.get("APBOT_CONSOLE_NAME", "").strip() or login_name(),
     )

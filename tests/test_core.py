@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,11 +15,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import workflows.storage
+from bot.commands import COMMANDS
+from bot.console import Console
 from bot.core import Core
 from bot.format import TELEGRAM_LIMIT
-from bot.messages import Button, ButtonPress, Incoming, Reply
+from bot.messages import Button, ButtonPress, Context, Incoming, Reply
 from bot.settings import Settings
 from tests.conftest import TEST_PLAN
+from workflows.plan import Plan
 from workflows.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -581,6 +586,30 @@ def test_update_command_usage(core: Core, store: Store) -> None:
     assert store.updates() == []
 
 
+
+@pytest.mark.parametrize(("args", "ap", "text"), [
+    ("Bildungsportal: Prototyp steht", "AP4", "Prototyp steht"),
+    ("Bildungsportal Prototyp steht, 40 %", "AP4", "Prototyp steht, 40 %"),
+    ("netzwerkarbeit Vortrag gehalten", "AP9", "Vortrag gehalten"),
+    ("Koordinierung und Steuerung: Protokoll verschickt", "AP5", "Protokoll verschickt"),
+])
+def test_update_command_takes_the_ap_by_a_title_word(core: Core, store: Store, args: str,
+                                                     ap: str, text: str) -> None:
+    assert f"gespeichert: AP {ap[2:]}" in answer(core, f"/update {args}")
+    [update] = store.updates()
+    assert (update.ap, update.text) == (ap, text)
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    ("Bildung Text", "passen mehrere Arbeitspakete: AP 3 (Bildungskonferenzen), AP 4"),
+    ("Kooperationsstrukturen: Treffen war gut", "AP 6 (Aufbau, Weiterführung"),
+    ("Protokoll fertig", "So geht es: /update AP3"),  # a description word names no AP here
+])
+def test_update_command_with_no_single_title_stores_nothing(core: Core, store: Store,
+                                                            args: str, says: str) -> None:
+    assert says in answer(core, f"/update {args}")
+    assert store.updates() == []
+
 # -- when the disk fails -----------------------------------------------------------------------
 
 
@@ -646,3 +675,14 @@ def test_a_report_naming_two_aps_is_one_write(core: Core, store: Store,
     assert not any(b"50 %" in data for data in database_files(store).values())
     ask(core, "AP3 und AP9: 50 %")  # sent again, as the reply asks: recorded once
     assert sorted(u.ap for u in store.updates()) == ["AP3", "AP3", "AP5", "AP8", "AP9"]
+
+
+def test_a_report_typed_at_the_console_carries_the_console_name(
+        settings: Settings, plan: Plan, store: Store) -> None:
+    core = Core(Context(replace(settings, console_name="Anna Schulze"), plan, store), COMMANDS)
+    out = io.StringIO()
+    console = Console(core, lambda: NOW, out)
+    console.say("AP3: Einladungen verschickt")
+    console.say("/verlauf AP3")
+    assert "Anna Schulze: AP3: Einladungen verschickt" in out.getvalue()
+    assert "Konsole" not in out.getvalue()

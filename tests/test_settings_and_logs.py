@@ -223,3 +223,13 @@ def test_without_a_configured_token(collected: tuple[logging.Logger, Collect]) -
     handler.filters[:] = [RedactToken(None)]
     logger.info("url %s", f"https://api.telegram.org/bot{TOKEN}/getUpdates")
     assert handler.lines == ["INFO tests.redact: url https://api.telegram.org/bot<token>/getUpdates"]
+
+
+def test_the_console_writes_as_the_login_name_or_apbot_console_name(
+        elsewhere: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LOGNAME", "aschulze")
+    assert settings_from_env({}).console_name == "aschulze"
+    assert settings_from_env({"APBOT_CONSOLE_NAME": " Anna Schulze "}).console_name \
+        == "Anna Schulze"
