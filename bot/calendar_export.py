@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,20 +17,24 @@ from icalendar import (
     TimezoneDaylight,
     TimezoneStandard,
     vDDDTypes,
+    vDuration,
     vRecur,
 )
 
 from bot.format import short_day
+from workflows.calendar_versions import EventVersion, next_versions
 from workflows.plan import MEETING_KINDS, Meeting, Milestone, Plan
 from workflows.progress import MilestoneMark, reached_milestones
+from workflows.store import Store
 
 UID_DOMAIN = "bildungskommunen"
 PRODID = "-//apbot//Arbeits- und Zeitplan Bildungskommunen//DE"
 ASSUMED = "Termin im Plan angenommen, vom Team noch nicht bestätigt."
 DAY_NAMES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-# Exports get an ever higher SEQUENCE, so a calendar that imports the file again
-# takes its events as a newer version of the same UIDs and updates them.
-SEQUENCE_EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
+# Fields that say which version an event is, not what it says (see calendar_versions).
+VERSION_FIELDS = ("DTSTAMP", "SEQUENCE", "LAST-MODIFIED")
+# How often a subscribed calendar should fetch the file again.
+REFRESH = timedelta(hours=1)
 
 
 def milestone_uid(m: Milestone) -> str:
@@ -138,22 +144,62 @@ def vtimezone(tz: ZoneInfo, first_year: int, last_year: int) -> Timezone:
 
 # -- events ----------------------------------------------------------------------
 
+# "BiKo hat stattgefunden" claims the past: an open milestone's title says what is
+# planned. A perfect participle at the end is cut ("BiKo (geplant)"); some name the act
+# ("Leitbild (Beschluss geplant)").
+_DONE_CLAUSE = re.compile(r"\s+(?:hat|haben|ist|sind|wurde|wurden)\s+\w+$")
+_ACTS = {
+    "beschlossen": "Beschluss", "verabschiedet": "Verabschiedung", "abgeschlossen": "Abschluss",
+    "veröffentlicht": "Veröffentlichung", "vorgelegt": "Vorlage", "erstellt": "Erstellung",
+    "eingereicht": "Einreichung", "durchgeführt": "Durchführung", "gestartet": "Start",
+    "fertiggestellt": "Fertigstellung", "freigeschaltet": "Freischaltung",
+    "unterzeichnet": "Unterzeichnung", "gegründet": "Gründung", "erreicht": "Ziel",
+}
+_PARTICIPLE = re.compile(r"^(?:ge|be|er|ver|ent|zer|über|vor|ab|an|auf|aus|ein|fertigge)"
+                         r"[a-zäöüß]+(?:t|en)$")
 
-def _milestone_event(plan: Plan, m: Milestone, reached_on: date | None,
-                     stamp: datetime, sequence: int) -> Event:
+
+def planned_title(title: str, note: str = "geplant") -> str:
+    """ "BiKo hat stattgefunden" → "BiKo (geplant)", "Leitbild beschlossen" → "Leitbild
+    (Beschluss geplant)", "Bericht Fachkräfte" → "Bericht Fachkräfte (geplant)"."""
+    if (cut := _DONE_CLAUSE.sub("", title)) != title and cut:
+        return f"{cut} ({note})"
+    head, _, last = title.rpartition(" ")
+    if head and last in _ACTS:
+        return f"{head} ({_ACTS[last]} {note})"
+    if head and _PARTICIPLE.match(last):
+        return f"{head} ({note})"
+    return f"{title} ({note})"
+
+
+def _due_text(m: Milestone) -> str:
+    return short_day(m.due) + (f" (Ende {m.due_quarter})" if m.due_quarter else "")
+
+
+def _milestone_event(plan: Plan, m: Milestone, reached_on: date | None, today: date) -> Event:
+    """A reached milestone on the day it was reached; an open one on its due day."""
     wp = plan.work_package(m.ap)
     ap = wp.label if wp else m.ap
-    summary = f"{m.id} {m.title} ({ap})"
+    lines = [f"Meilenstein von {ap}" + (f" „{wp.title}“" if wp else "") + "."]
     if reached_on is not None:
-        summary = f"✓ {summary} – erreicht am {short_day(reached_on)}"
-    due = f"Fällig am {short_day(m.due)}" + (f" (Ende {m.due_quarter})" if m.due_quarter else "")
-    lines = [f"Meilenstein von {ap}" + (f" „{wp.title}“" if wp else "") + ".", due + "."]
-    lines.append(f"Erreicht am {short_day(reached_on)}." if reached_on else "Noch nicht erreicht.")
+        summary = f"✓ {m.id} {m.title} – {ap}"
+        day = reached_on
+        lines += [f"Erreicht am {short_day(reached_on)}.",
+                  f"Fällig laut Plan: {_due_text(m)}."]
+    else:
+        if today > plan.programme.last_day:
+            note = "nicht erreicht"
+        elif today > m.due:
+            note = "überfällig"
+        else:
+            note = "geplant"
+        summary = f"{m.id} {planned_title(m.title, note)} – {ap}"
+        day = m.due
+        lines += [f"Fällig am {_due_text(m)}.", "Noch nicht als erreicht gemeldet."]
     if m.assumed:
         lines.append(ASSUMED)
-    event = Event.new(uid=milestone_uid(m), stamp=stamp, summary=summary,
-                      description="\n".join(lines), start=m.due, end=m.due + timedelta(days=1),
-                      categories=["Meilenstein"], sequence=sequence)
+    event = Event.new(uid=milestone_uid(m), summary=summary, description="\n".join(lines),
+                      start=day, end=day + timedelta(days=1), categories=["Meilenstein"])
     event.add("TRANSP", "TRANSPARENT")  # an all-day reminder, not a busy day
     return event
 
@@ -198,37 +244,92 @@ def _recurrence(event: Event, m: Meeting, tz: ZoneInfo, last_day: date) -> None:
                 event.add(name, [t.replace(tzinfo=tz) for t in moments])
 
 
-def _meeting_event(m: Meeting, tz: ZoneInfo, last_day: date, stamp: datetime,
-                   sequence: int) -> Event:
+def _meeting_event(m: Meeting, tz: ZoneInfo, last_day: date) -> Event:
     start = m.dtstart.replace(tzinfo=tz)
     lines = [f"{MEETING_KINDS.get(m.kind, m.kind)} laut Arbeits- und Zeitplan, "
              f"bis zum Programmende am {short_day(last_day)}."]
     if m.assumed:
         lines.append(ASSUMED)
-    event = Event.new(uid=meeting_uid(m), stamp=stamp, summary=m.title,
-                      description="\n".join(lines), start=start, categories=["Sitzung"],
-                      sequence=sequence)
+    event = Event.new(uid=meeting_uid(m), summary=m.title, description="\n".join(lines),
+                      start=start, categories=["Sitzung"])
     if m.duration:
         event.add("DTEND", start + m.duration)
+    if m.place:
+        event.add("LOCATION", m.place)
     _recurrence(event, m, tz, last_day)
     return event
 
 
-def calendar_ics(plan: Plan, marks: Iterable[MilestoneMark], tz: ZoneInfo,
-                 now: datetime) -> bytes:
-    """Every milestone and meeting of the plan as one .ics file."""
-    stamp = now.astimezone(UTC).replace(microsecond=0)
-    sequence = max(0, int((stamp - SEQUENCE_EPOCH).total_seconds()) // 60)
+def _digest(event: Event) -> str:
+    """The event's content as a calendar program sees it, without the version fields."""
+    content = event.copy()
+    content.subcomponents = list(event.subcomponents)
+    for name in VERSION_FIELDS:
+        content.pop(name, None)
+    return hashlib.sha256(content.to_ical()).hexdigest()
+
+
+def plan_events(plan: Plan, marks: Iterable[MilestoneMark], tz: ZoneInfo,
+                today: date) -> list[Event]:
+    """Every milestone and meeting of the plan as an event, without SEQUENCE or DTSTAMP."""
     reached = reached_milestones(marks)
-    cal = Calendar.new(prodid=PRODID, calscale="GREGORIAN", method="PUBLISH",
-                       name=plan.programme.name, uid=f"apbot-calendar@{UID_DOMAIN}")
+    events = [_milestone_event(plan, ms, reached.get(ms.id), today)
+              for ms in sorted(plan.milestones, key=lambda m: (m.due, m.id))]
+    events += [_meeting_event(meeting, tz, plan.programme.last_day)
+               for meeting in plan.meetings]
+    for event in events:
+        for name in VERSION_FIELDS:
+            event.pop(name, None)
+    return events
+
+
+def event_digests(events: Iterable[Event]) -> dict[str, str]:
+    """UID → digest of the event's content."""
+    return {str(e["UID"]): _digest(e) for e in events}
+
+
+def calendar_ics(plan: Plan, marks: Iterable[MilestoneMark], tz: ZoneInfo, now: datetime,
+                 known: Mapping[str, EventVersion] | None = None,
+                 ) -> tuple[bytes, list[EventVersion]]:
+    """Every milestone and meeting of the plan as one .ics file, and the event versions
+    in it that are new (to be kept, so that the next export counts on from them).
+
+    `known` are the versions of the last export (`Store.event_versions`). The file has no
+    METHOD: it is a published calendar, not an iTIP message (RFC 5546), and
+    `METHOD:PUBLISH` would need an ORGANIZER, an address the team would then be shown
+    as inviting from. Each event's DTSTAMP and LAST-MODIFIED are the time its content
+    last changed, so the same plan gives the same bytes.
+    """
+    known = known or {}
+    today = now.astimezone(tz).date()
+    events = plan_events(plan, marks, tz, today)
+    versions = next_versions(known, event_digests(events),
+                             now.astimezone(UTC).replace(microsecond=0))
+    cal = Calendar.new(prodid=PRODID, calscale="GREGORIAN", name=plan.programme.name,
+                       uid=f"apbot-calendar@{UID_DOMAIN}", refresh_interval=REFRESH)
     cal.add("X-WR-TIMEZONE", tz.key)
+    cal.add("X-PUBLISHED-TTL", vDuration(REFRESH))  # Outlook's word for REFRESH-INTERVAL
     years = [plan.programme.first_day.year, *(m.dtstart.year for m in plan.meetings)]
     # From the year before the first event, so every event has a rule in force.
     cal.add_component(vtimezone(tz, min(years) - 1, plan.programme.last_day.year + 1))
-    for ms in sorted(plan.milestones, key=lambda m: (m.due, m.id)):
-        cal.add_component(_milestone_event(plan, ms, reached.get(ms.id), stamp, sequence))
-    for meeting in plan.meetings:
-        cal.add_component(_meeting_event(meeting, tz, plan.programme.last_day, stamp,
-                                         sequence))
-    return bytes(cal.to_ical())
+    for event in events:
+        version = versions[str(event["UID"])]
+        event.add("DTSTAMP", version.changed)
+        event.add("LAST-MODIFIED", version.changed)
+        event.add("SEQUENCE", version.sequence)
+        cal.add_component(event)
+    new = [v for uid, v in versions.items() if known.get(uid) != v]
+    return bytes(cal.to_ical()), new
+
+
+def calendar_file(plan: Plan, store: Store, tz: ZoneInfo, now: datetime) -> bytes:
+    """The plan's current .ics, counting each event's SEQUENCE on from the store's.
+
+    New versions are kept before the file is handed out: a calendar program that saw
+    a SEQUENCE must never see the same number with other content. A store opened
+    read-only (an export beside the running bot) counts on without keeping them.
+    """
+    data, new = calendar_ics(plan, store.marks(), tz, now, store.event_versions())
+    if new and not store.read_only:
+        store.save_event_versions(new, now)
+    return data

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime
 
-from bot.calendar_export import calendar_ics
+from bot.calendar_export import calendar_file
+from bot.calendar_feed import subscription_command
 from bot.format import esc, short_day
 from bot.messages import Attachment, Command, Context, Incoming, Reply, local_today
 from bot.report_export import report_markdown
@@ -48,11 +49,11 @@ def gantt_attachment(ctx: Context, now: datetime) -> Attachment:
 def calendar_attachment(ctx: Context, now: datetime) -> Attachment:
     """All milestones and meetings as an .ics document."""
     plan = ctx.plan
-    data = calendar_ics(plan, ctx.store.marks(), ctx.settings.timezone, now)
+    data = calendar_file(plan, ctx.store, ctx.settings.timezone, now)
     caption = (f"📅 <b>Kalender</b>: {len(plan.milestones)} Meilensteine (ganztägig) und "
                f"{len(plan.meetings)} Sitzungsreihen, Zeitzone {esc(ctx.settings.timezone.key)}.\n"
-               "In Outlook oder Thunderbird öffnen bzw. importieren. Ein erneuter Import "
-               "aktualisiert die Termine, statt sie zu verdoppeln.")
+               "In Outlook oder Thunderbird importieren. Von selbst aktuell bleibt der "
+               "Kalender als Abonnement: die Adresse gibt /kalender abo (Admins).")
     fallback = ("Die Kalenderdatei ließ sich nicht senden. Die Termine zeigen /meilensteine, "
                 "/naechste und /termine hier im Chat.")
     return Attachment(CALENDAR_FILE, data, "document", caption, fallback)
@@ -112,8 +113,14 @@ def gantt_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> list
     return [Reply("", attachment=gantt_attachment(ctx, now))]
 
 
-def calendar_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> list[Reply]:
-    return [Reply("", attachment=calendar_attachment(ctx, now))]
+def calendar_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> list[Reply] | str:
+    words = norm(args).split()
+    if not words:
+        return [Reply("", attachment=calendar_attachment(ctx, now))]
+    if words[0] in ("abo", "abonnieren", "abonnement") and words[1:] in ([], ["neu"]):
+        return subscription_command(ctx, msg, renew=bool(words[1:]), now=now)
+    return (f"„{esc(args)}“ kenne ich bei /kalender nicht. /kalender schickt die Datei, "
+            "/kalender abo die Adresse zum Abonnieren (Admins).")
 
 
 def report_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> list[Reply] | str:
@@ -130,8 +137,8 @@ def report_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> lis
 COMMANDS = (
     Command("zeitplan", gantt_command, "Der Arbeits- und Zeitplan als Bild (Gantt-Diagramm)",
             aliases=("gantt",)),
-    Command("kalender", calendar_command, "Meilensteine und Sitzungen als Kalenderdatei (.ics)",
-            aliases=("ical",)),
+    Command("kalender", calendar_command, "Meilensteine und Sitzungen als Kalenderdatei (.ics); "
+            "abo: die Adresse zum Abonnieren (Admins)", aliases=("ical",), usage="[abo | abo neu]"),
     Command("bericht", report_command, "Sachbericht für einen Zeitraum als Markdown-Datei "
             "(nach Programmende: die ganze Laufzeit)", aliases=("report",),
             usage="[2026 | Q3 2026 | Programm]"),

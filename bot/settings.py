@@ -37,6 +37,10 @@ class Settings:
     plan_path: Path = SHIPPED_PLAN
     # The author of what is typed at the console: APBOT_CONSOLE_NAME, else the login name.
     console_name: str = field(default_factory=login_name)
+    # The calendar for subscription (bot/calendar_server.py): off while no port is set.
+    calendar_port: int | None = None
+    calendar_host: str = "127.0.0.1"
+    calendar_url: str | None = None  # the public base URL, e.g. behind a reverse proxy
 
     @property
     def chat_ids(self) -> frozenset[int]:
@@ -57,6 +61,29 @@ def _chat_id(name: str, value: str) -> int:
 
 def _id_list(name: str, value: str) -> frozenset[int]:
     return frozenset(_chat_id(name, part) for part in value.split(",") if part.strip())
+
+
+def _port(name: str, value: str) -> int | None:
+    if not value.strip():
+        return None
+    try:
+        port = int(value.strip())
+    except ValueError:
+        port = -1
+    if not 1 <= port <= 65535:
+        raise SettingsError(f"{name}: „{value.strip()}“ ist kein Port (ganze Zahl von 1 bis "
+                            "65535, z. B. 8787).")
+    return port
+
+
+def _base_url(name: str, value: str) -> str | None:
+    url = value.strip().rstrip("/")
+    if not url:
+        return None
+    if not url.startswith(("https://", "http://")) or len(url) < 10 or " " in url:
+        raise SettingsError(f"{name}: „{value.strip()}“ ist keine Adresse (z. B. "
+                            "https://apbot.example.de/kalender).")
+    return url
 
 
 def settings_from_env(env: Mapping[str, str]) -> Settings:
@@ -87,4 +114,7 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
         data_dir=data_dir,
         plan_path=plan_path,
         console_name=env.get("APBOT_CONSOLE_NAME", "").strip() or login_name(),
+        calendar_port=_port("APBOT_CALENDAR_PORT", env.get("APBOT_CALENDAR_PORT", "")),
+        calendar_host=env.get("APBOT_CALENDAR_HOST", "").strip() or "127.0.0.1",
+        calendar_url=_base_url("APBOT_CALENDAR_URL", env.get("APBOT_CALENDAR_URL", "")),
     )

@@ -29,6 +29,7 @@ from telegram.ext import (
 )
 
 from bot.access import team_chat
+from bot.calendar_server import CalendarServer, start_calendar_server
 from bot.core import SORRY, Core, is_workbook
 from bot.format import esc
 from bot.inbox import Event, Inbox
@@ -52,6 +53,7 @@ CLOCK = "clock"
 OUTBOX = "outbox"
 SCHEDULER = "scheduler"
 MEMBERS = "members"
+CALENDAR = "calendar"
 TRACKING = "tracking"  # the inbox entry being handled, if it came through the inbox
 
 
@@ -307,9 +309,34 @@ async def stop_posting(app: Application, grace: float = 0.0) -> None:  # type: i
         await scheduler.stop(grace)
 
 
+async def start_calendar(app: Application) -> None:  # type: ignore[type-arg]
+    """Serve the calendar for subscription, if APBOT_CALENDAR_PORT is set.
+
+    A port that cannot be had does not stop the bot: it is logged and the admins are told.
+    """
+    try:
+        server = await start_calendar_server(lambda: app.bot_data[CORE].ctx, app.bot_data[CLOCK])
+    except OSError as err:
+        settings = app.bot_data[CORE].ctx.settings
+        log.error("calendar server cannot listen on %s port %s: %s", settings.calendar_host,
+                  settings.calendar_port, err)
+        tell_admins(app, f"Das Kalender-Abo läuft nicht: Port {settings.calendar_port} auf "
+                         f"{settings.calendar_host} ist nicht zu haben ({err.strerror or err}).")
+        return
+    if server is not None:
+        app.bot_data[CALENDAR] = server
+
+
+async def stop_calendar(app: Application) -> None:  # type: ignore[type-arg]
+    server: CalendarServer | None = app.bot_data.pop(CALENDAR, None)
+    if server is not None:
+        await server.stop()
+
+
 async def on_start(app: Application) -> None:  # type: ignore[type-arg]
     await register_menu(app)
     await start_posting(app)
+    await start_calendar(app)
 
 
 async def register_menu(app: Application) -> None:  # type: ignore[type-arg]

@@ -33,6 +33,7 @@ from bot.telegram_app import (
     build_application,
     hand_out_notices,
     on_start,
+    stop_calendar,
     stop_posting,
 )
 from workflows.storage import StoreWriteError
@@ -104,6 +105,7 @@ async def serve(app: Application, inbox: Inbox, stopping: asyncio.Event,  # type
             offset = max(u["update_id"] for u in updates) + 1
             await _handle_batch(app, inbox, updates, str(offset), stopping)
     finally:
+        await stop_calendar(app)
         await stop_posting(app, grace)
         await app.bot_data[OUTBOX].close(grace)
         await app.shutdown()

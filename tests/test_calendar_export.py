@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -11,7 +12,7 @@ import pytest
 from dateutil.rrule import rrulestr
 from icalendar import Calendar, Event
 
-from bot.calendar_export import calendar_ics, vtimezone
+from bot.calendar_export import calendar_file, planned_title, vtimezone
 from bot.commands import COMMANDS
 from bot.core import Core
 from bot.messages import Context, Incoming, Reply
@@ -64,7 +65,12 @@ def events(cal: Calendar) -> dict[str, Event]:
 
 
 def export(plan: Plan, store: Store, now: datetime = NOW, tz: ZoneInfo = TZ) -> Calendar:
-    return parse(calendar_ics(plan, store.marks(), tz, now))
+    """The calendar as the bot hands it out: versions counted on in the store."""
+    return parse(calendar_file(plan, store, tz, now))
+
+
+def sequences(cal: Calendar) -> dict[str, int]:
+    return {uid: int(e["SEQUENCE"]) for uid, e in events(cal).items()}
 
 
 # -- the file -----------------------------------------------------------------------
@@ -76,19 +82,96 @@ def test_one_event_per_milestone_and_meeting_with_stable_uids(plan: Plan, store:
     assert set(first) == {f"apbot-milestone-{m.id}@bildungskommunen" for m in plan.milestones} | {
         f"apbot-meeting-{m.id}@bildungskommunen" for m in plan.meetings}
 
-    store.add_mark(mark("M3.1", date(2026, 6, 12)), NOW)
+    store.add_mark(mark("M3.3", date(2026, 11, 20)), NOW)
     second = events(export(plan, store, NOW + timedelta(days=3)))
     assert set(second) == set(first)  # an import updates, it does not duplicate
+    changed = "apbot-milestone-M3.3@bildungskommunen"
     for uid, event in second.items():
-        assert event["SEQUENCE"] > first[uid]["SEQUENCE"]  # … and is the newer version
-        assert event.start == first[uid].start
+        if uid == changed:  # … and the changed event is the newer version
+            assert event["SEQUENCE"] > first[uid]["SEQUENCE"]
+            assert event["DTSTAMP"].dt > first[uid]["DTSTAMP"].dt
+        else:  # the others are the same version as before
+            assert event["SEQUENCE"] == first[uid]["SEQUENCE"]
+            assert event.to_ical() == first[uid].to_ical()
+
+
+M31 = "apbot-milestone-M3.1@bildungskommunen"
+M21 = "apbot-milestone-M2.1@bildungskommunen"
+
+
+def test_sequence_grows_with_every_change_also_within_a_minute(plan: Plan, store: Store) -> None:
+    assert sequences(export(plan, store))[M31] == 0
+    # Three changes of M3.1 within the same second: each export is a newer version.
+    first = store.add_mark(mark("M3.1", date(2026, 6, 12)), NOW)
+    assert sequences(export(plan, store))[M31] == 1
+    store.save_mark(replace(first, withdrawn=True), NOW)
+    assert sequences(export(plan, store))[M31] == 2
+    store.add_mark(mark("M3.1", date(2026, 6, 13)), NOW)
+    after = export(plan, store)
+    assert sequences(after)[M31] == 3
+    assert events(after)[M31].start == date(2026, 6, 13)
+    # Nothing changed: the same number, the same bytes, however often and late it is asked.
+    again = calendar_file(plan, store, TZ, NOW + timedelta(hours=5))
+    assert again == calendar_file(plan, store, TZ, NOW + timedelta(hours=6))
+    assert sequences(parse(again)) == sequences(after)
+    assert sequences(after)[M21] == 0
+
+
+def test_sequence_is_kept_in_the_store_across_restarts(plan: Plan, settings: Settings) -> None:
+    store = Store.open(settings.data_dir, NOW)
+    export(plan, store)
+    store.add_mark(mark("M3.1", date(2026, 6, 12)), NOW)
+    assert sequences(export(plan, store))[M31] == 1
+    store.close()
+    store = Store.open(settings.data_dir, NOW)
+    try:
+        assert sequences(export(plan, store))[M31] == 1  # not 0 again after a restart
+        store.add_mark(mark("M2.1", date(2026, 3, 20)), NOW)
+        assert sequences(export(plan, store))[M21] == 1
+    finally:
+        store.close()
+    # Beside the running bot (read-only) the file counts on, without writing anything.
+    reader = Store.open(settings.data_dir, NOW, read_only=True)
+    try:
+        assert sequences(export(plan, reader)) == sequences(export(plan, reader))
+    finally:
+        reader.close()
+
+
+def test_a_change_of_the_plan_is_a_new_version(plan: Plan, store: Store) -> None:
+    before = sequences(export(plan, store))
+    [m21] = [m for m in plan.milestones if m.id == "M2.1"]
+    moved = replace(plan, milestones=tuple(replace(m, due=date(2026, 5, 15)) if m is m21 else m
+                                           for m in plan.milestones))
+    after = export(moved, store)
+    assert sequences(after)[M21] == before[M21] + 1
+    assert events(after)[M21].start == date(2026, 5, 15)
+    assert {u: n for u, n in sequences(after).items() if u != M21} == {
+        u: n for u, n in before.items() if u != M21}
+    back = export(plan, store)  # changed back: still newer than what clients have seen
+    assert sequences(back)[M21] == before[M21] + 2
+
+
+def test_the_file_passes_libicals_itip_rules(plan: Plan, store: Store) -> None:
+    # METHOD:PUBLISH requires an ORGANIZER in every event (RFC 5546 3.2.1), which libical
+    # checks; the file is a published calendar, not a scheduling message: no METHOD.
+    store.add_mark(mark("M3.1", date(2026, 6, 12)), NOW)
+    data = calendar_file(plan, store, TZ, NOW)
+    cal = parse(data)
+    assert "METHOD" not in cal
+    assert b"METHOD" not in data and b"ORGANIZER" not in data
+    for event in cal.walk("VEVENT"):  # what RFC 5545 requires of every VEVENT
+        assert {"UID", "DTSTAMP", "DTSTART"} <= set(event)
+        assert event["DTSTAMP"].dt.tzinfo is not None  # DTSTAMP in UTC
+        assert event["LAST-MODIFIED"].dt == event["DTSTAMP"].dt
+    assert cal["REFRESH-INTERVAL"].dt == timedelta(hours=1)
+    assert cal["X-PUBLISHED-TTL"].to_ical() == b"PT1H"
 
 
 def test_calendar_header_for_outlook_and_thunderbird(plan: Plan, store: Store) -> None:
     cal = export(plan, store)
     assert cal["VERSION"] == "2.0"
     assert str(cal["PRODID"]).startswith("-//apbot//")
-    assert cal["METHOD"] == "PUBLISH"
     assert cal["X-WR-CALNAME"] == "Bildungskommunen – Arbeits- und Zeitplan"
     assert cal["X-WR-TIMEZONE"] == "Europe/Berlin"
     assert [tz.tz_name for tz in cal.timezones] == ["Europe/Berlin"]
@@ -98,21 +181,49 @@ def test_calendar_header_for_outlook_and_thunderbird(plan: Plan, store: Store) -
     assert names.index("VTIMEZONE") < names.index("VEVENT")
 
 
-def test_milestones_are_all_day_events_on_their_due_date(plan: Plan, store: Store) -> None:
+def test_a_reached_milestone_is_shown_on_the_day_it_was_reached(plan: Plan, store: Store) -> None:
     store.add_mark(mark("M3.1", date(2026, 6, 12)), NOW)
     by_uid = events(export(plan, store))
-    reached = by_uid["apbot-milestone-M3.1@bildungskommunen"]
-    assert reached.start == date(2025, 12, 31) and reached.end == date(2026, 1, 1)
-    assert reached["SUMMARY"] == ("✓ M3.1 BiKo hat stattgefunden (AP 3) – erreicht am "
-                                  "12.06.2026")
+    reached = by_uid[M31]
+    assert reached.start == date(2026, 6, 12) and reached.end == date(2026, 6, 13)
+    assert reached["SUMMARY"] == "✓ M3.1 BiKo hat stattgefunden – AP 3"
     assert reached["TRANSP"] == "TRANSPARENT"
-    assert "Erreicht am 12.06.2026." in reached["DESCRIPTION"]
-    open_one = by_uid["apbot-milestone-M2.1@bildungskommunen"]
-    assert open_one["SUMMARY"] == "M2.1 Leitbild beschlossen (AP 2)"
-    assert open_one.start == date(2026, 3, 31)
-    assert "Noch nicht erreicht." in open_one["DESCRIPTION"]
-    assert "angenommen" in open_one["DESCRIPTION"]  # the shipped dates are assumptions
-    assert open_one.categories == ["Meilenstein"]
+    description = reached["DESCRIPTION"]
+    assert "Erreicht am 12.06.2026." in description
+    assert "Fällig laut Plan: 31.12.2025 (Ende Q4 2025)." in description  # the due date kept
+    assert reached.categories == ["Meilenstein"]
+
+
+def test_an_open_milestone_does_not_claim_the_past(plan: Plan, store: Store) -> None:
+    by_uid = events(export(plan, store))
+    ahead = by_uid["apbot-milestone-M3.3@bildungskommunen"]
+    assert ahead["SUMMARY"] == "M3.3 BiKo (geplant) – AP 3"
+    assert ahead.start == date(2026, 12, 31) and ahead.end == date(2027, 1, 1)
+    assert "Fällig am 31.12.2026 (Ende Q4 2026)." in ahead["DESCRIPTION"]
+    assert "Noch nicht als erreicht gemeldet." in ahead["DESCRIPTION"]
+    assert "angenommen" in ahead["DESCRIPTION"]  # the shipped dates are assumptions
+    assert by_uid["apbot-milestone-M13.1@bildungskommunen"]["SUMMARY"] == (
+        "M13.1 Bericht Fachkräfte (geplant) – AP 13")
+    # Past its due day and open: overdue, still not "hat stattgefunden".
+    overdue = by_uid[M31]
+    assert overdue["SUMMARY"] == "M3.1 BiKo (überfällig) – AP 3"
+    assert overdue.start == date(2025, 12, 31)
+    assert by_uid[M21]["SUMMARY"] == "M2.1 Leitbild (Beschluss überfällig) – AP 2"
+    after = events(export(plan, store, datetime(2027, 8, 1, 9, tzinfo=TZ)))
+    assert after[M31]["SUMMARY"] == "M3.1 BiKo (nicht erreicht) – AP 3"
+
+
+@pytest.mark.parametrize(("title", "planned"), [
+    ("BiKo hat stattgefunden", "BiKo (geplant)"),
+    ("Fachtage haben stattgefunden", "Fachtage (geplant)"),
+    ("Leitbild beschlossen", "Leitbild (Beschluss geplant)"),
+    ("Bildungsportal freigeschaltet", "Bildungsportal (Freischaltung geplant)"),
+    ("Konzept entwickelt", "Konzept (geplant)"),
+    ("Bericht Fachkräfte", "Bericht Fachkräfte (geplant)"),
+    ("Abschlussbericht", "Abschlussbericht (geplant)"),
+])
+def test_planned_titles(title: str, planned: str) -> None:
+    assert planned_title(title) == planned
 
 
 def _expanded(event: Event) -> list[datetime]:

@@ -22,6 +22,7 @@ from typing import Any
 from tinydb import Query, TinyDB
 from tinydb.table import Document, Table
 
+from workflows.calendar_versions import EventVersion
 from workflows.progress import Author, MilestoneMark, Update, order_key
 from workflows.storage import (
     LOG_PREFIX,
@@ -186,6 +187,7 @@ class Store:
         self._chats = db.table("chats")
         self._plan_proposals = db.table("plan_proposals")
         self._plan_changes = db.table("plan_changes")
+        self._calendar = db.table("calendar")
         self._records: dict[int, Record] = {}
         self._by_ap: dict[str, list[int]] = {}
         self._by_message: dict[tuple[int, int], list[int]] = {}
@@ -543,3 +545,31 @@ class Store:
     def plan_changes(self) -> list[dict[str, Any]]:
         """Every change of the plan made in the chat, oldest first, each with its id."""
         return [{**doc, "id": doc.doc_id} for doc in self._plan_changes.all()]
+
+    # -- calendar events ------------------------------------------------------
+
+    @property
+    def read_only(self) -> bool:
+        """Opened without the lock (a listing or export beside the running bot)."""
+        return bool(self._storage.read_only)
+
+    def event_versions(self) -> dict[str, EventVersion]:
+        """Every calendar event's version as last exported, by UID."""
+        return {doc["uid"]: EventVersion(doc["uid"], doc["digest"], doc["sequence"],
+                                         datetime.fromisoformat(doc["changed"]))
+                for doc in self._calendar.all()}
+
+    def save_event_versions(self, versions: list[EventVersion], now: datetime) -> None:
+        """Record new versions of calendar events, in one write."""
+        if not versions:
+            return
+        known = {doc["uid"]: doc.doc_id for doc in self._calendar.all()}
+        self._write(now)
+        with self.transaction():
+            for v in versions:
+                doc = {"uid": v.uid, "digest": v.digest, "sequence": v.sequence,
+                       "changed": v.changed.isoformat()}
+                if v.uid in known:
+                    self._calendar.update(doc, doc_ids=[known[v.uid]])
+                else:
+                    self._calendar.insert(doc)
