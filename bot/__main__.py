@@ -1,5 +1,6 @@
 """Command line: `python -m bot` (Telegram with a token, else the console), `ask`, `console`,
-the read-only `schedule` and `preview`, and the files `gantt` and `export`."""
+the read-only `schedule` and `preview`, the files `gantt` and `export`, the plan as a
+workbook (`plan`), and for whoever runs apbot `check`, `backups` and `restore`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,14 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.cli_backups import (
+    BACKUPS_MODE,
+    RESTORE_MODE,
+    add_backup_parsers,
+    run_backups,
+    run_restore,
+)
+from bot.cli_check import CHECK_MODE, add_check_parser, run_check
 from bot.cli_exports import EXPORT_MODES, add_export_parsers, run_export
 from bot.cli_plan import PLAN_MODE, add_plan_parsers, plan_read_only, run_plan
 from bot.cli_posts import UsageError, parse_moment, preview_text, schedule_text
@@ -52,6 +61,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     preview.add_argument("--date", help="Zeitpunkt, z. B. 2026-12-01 (Standard: jetzt)")
     add_export_parsers(sub)
     add_plan_parsers(sub)
+    add_check_parser(sub)
+    add_backup_parsers(sub)
     return parser.parse_args(argv)
 
 
@@ -82,6 +93,11 @@ def main(argv: Sequence[str] | None = None,
          clock_for: Callable[[ZoneInfo], Clock] = system_clock) -> int:
     """Run apbot; `clock_for` makes the process's one clock (tests set another date)."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.mode == CHECK_MODE:
+        # Before the settings are read: the check reports a bad one instead of stopping.
+        setup_logging(os.environ.get("TELEGRAM_BOT_TOKEN", "").strip() or None,
+                      logging.WARNING)
+        return run_check(args, os.environ, clock_for)
     try:
         settings = settings_from_env(os.environ)
     except SettingsError as err:
@@ -105,6 +121,12 @@ def main(argv: Sequence[str] | None = None,
 
 def run(args: argparse.Namespace, settings: Settings, telegram: bool, clock: Clock) -> int:
     """The chosen mode, once settings and logging are in place."""
+    # Backups need neither the plan nor a database that opens (a damaged one is the
+    # reason to restore).
+    if args.mode == BACKUPS_MODE:
+        return run_backups(settings, clock())
+    if args.mode == RESTORE_MODE:
+        return run_restore(args, settings, clock())
     try:
         # `plan import --yes` takes the lock: it refuses while the bot runs (bot/cli_plan.py).
         read_only = args.mode in (*LISTINGS, *EXPORT_MODES) or plan_read_only(args)

@@ -645,6 +645,8 @@ class FakeBotAPI:
         self._user_files: dict[str, bytes] = {}  # file_id → bytes (documents users send)
         # chat id → users in it: whoever wrote there, or was added (getChatMember)
         self._chat_members: dict[str, set[int]] = {}
+        self._unknown_chats: set[str] = set()  # getChat: "chat not found" (see remove_chat)
+        self._webhook_url = ""  # see set_webhook
 
         self._methods: dict[str, Callable[[_ParsedRequest], Any]] = {
             "getme": self._m_get_me,
@@ -743,6 +745,18 @@ class FakeBotAPI:
                 self._admin_ids.add(user_id)
             else:
                 self._admin_ids.discard(user_id)
+
+    def set_webhook(self, url: str) -> None:
+        """A webhook is set (as another service with the same token would): getWebhookInfo
+        shows it, getUpdates is refused with 409 until deleteWebhook."""
+        with self._cond:
+            self._webhook_url = url
+
+    def remove_chat(self, chat_id: int) -> None:
+        """The bot is not in `chat_id` (or it does not exist): getChat and getChatMember
+        answer "chat not found", as Telegram does."""
+        with self._cond:
+            self._unknown_chats.add(str(chat_id))
 
     def commands(self, scope: JSONDict | None = None, language_code: str = "") -> list[JSONDict]:
         """Commands currently set via ``setMyCommands`` for a scope/language."""
@@ -1590,6 +1604,8 @@ class FakeBotAPI:
         }
 
     def _m_delete_webhook(self, request: _ParsedRequest) -> bool:
+        with self._cond:
+            self._webhook_url = ""
         if request.params.get("drop_pending_updates"):
             with self._cond:
                 self._updates.clear()
@@ -1598,8 +1614,12 @@ class FakeBotAPI:
 
     def _m_get_webhook_info(self, request: _ParsedRequest) -> JSONDict:
         with self._cond:
-            pending = len(self._updates)
-        return {"url": "", "has_custom_certificate": False, "pending_update_count": pending}
+            pending, url = len(self._updates), self._webhook_url
+        info: JSONDict = {"url": url, "has_custom_certificate": False,
+                          "pending_update_count": pending}
+        if url:
+            info["max_connections"] = 40
+        return info
 
     def _m_set_my_commands(self, request: _ParsedRequest) -> bool:
         params = request.params
@@ -1635,6 +1655,10 @@ class FakeBotAPI:
         return self.commands(request.params.get("scope"), request.params.get("language_code", ""))
 
     def _m_get_updates(self, request: _ParsedRequest) -> list[JSONDict]:
+        with self._cond:
+            if self._webhook_url:
+                raise ApiError(409, "Conflict: can't use getUpdates method while webhook is "
+                               "active; use deleteWebhook to delete the webhook first")
         params = request.params
         offset, limit, timeout = (
             params.get("offset"),
@@ -1839,8 +1863,15 @@ class FakeBotAPI:
             raise ApiError(400, "Bad Request: wrong parameter action in request")
         return True
 
+    def _known_chat(self, params: JSONDict) -> int | str:
+        chat_id = self._require_chat_id(params)
+        with self._cond:
+            if str(chat_id) in self._unknown_chats:
+                raise ApiError(400, "Bad Request: chat not found")
+        return chat_id
+
     def _m_get_chat(self, request: _ParsedRequest) -> JSONDict:
-        chat_id = self._require_chat_id(request.params)
+        chat_id = self._known_chat(request.params)
         with self._cond:
             chat = self._chat_dict(chat_id)
         return {
@@ -1881,7 +1912,7 @@ class FakeBotAPI:
                 "file_path": f"documents/{file_id}"}
 
     def _m_get_chat_member(self, request: _ParsedRequest) -> JSONDict:
-        self._require_chat_id(request.params)
+        self._known_chat(request.params)
         user_id = request.params.get("user_id")
         if not isinstance(user_id, int):
             raise ApiError(400, "Bad Request: invalid user_id specified")

@@ -31,6 +31,7 @@ from workflows.journal import Changes, Journal, JournalDamaged, fsync_dir
 BACKUPS_KEPT = 14
 BACKUP_RETRY = timedelta(hours=1)  # a failed backup is tried again this much later
 LOG_PREFIX = "log-"  # tables named so live in log/<number>.json
+JOURNAL_NAME = "journal.jsonl"  # in log/
 log = logging.getLogger(__name__)
 
 Tables = dict[str, dict[str, Any]]
@@ -99,6 +100,14 @@ def newest_backup(backup_dir: Path) -> Path | None:
     return backups[-1] if backups else None
 
 
+def database_files(main: Path) -> list[Path]:
+    """The files that make up the database whose main file is `main` (those that exist):
+    the main file, the log chunks and the journal — what a backup holds."""
+    log_dir = main.parent / "log"
+    chunks = sorted(log_dir.glob("*.json")) if log_dir.is_dir() else []
+    return [p for p in [main, *chunks, log_dir / JOURNAL_NAME] if p.exists()]
+
+
 def _fsync_dir(directory: Path) -> None:
     """Make the rename durable. The new file is already in place, so a failure here is
     logged, not raised: reporting the write as failed would be untrue."""
@@ -148,7 +157,7 @@ class AtomicJSONStorage(Storage):
         self._written: dict[str, dict[str, Any]] = {}  # table → the dict last on disk
         self._batching = False
         self._pending: Tables | None = None
-        self.journal = Journal(self.log_dir / "journal.jsonl", writable=not read_only)
+        self.journal = Journal(self.log_dir / JOURNAL_NAME, writable=not read_only)
         self._journaled: dict[str, dict[str, Any]] | None = None  # not yet in the chunk files
         self._on_disk: dict[str, dict[str, dict[str, Any]]] = {}  # log table → copies of docs
 
@@ -370,8 +379,7 @@ class AtomicJSONStorage(Storage):
         self._journaled = {}
 
     def _files(self) -> list[Path]:
-        chunks = sorted(self.log_dir.glob("*.json")) if self.log_dir.is_dir() else []
-        return [p for p in [self.path, *chunks, self.journal.path] if p.exists()]
+        return database_files(self.path)
 
     def _backup_once_a_day(self) -> None:
         """Copy every file to backups/apbot-<day>/ before the day's first write.
@@ -519,6 +527,25 @@ class DirectoryLock:
         except OSError as err:
             raise StoreError(f"Das Datenverzeichnis {self.directory} lässt sich nicht sperren "
                              f"({err.strerror or err}).") from None
+
+    def holder(self) -> str | None:
+        """Whether an apbot holds the directory: None if not, else its PID ("" if unknown).
+
+        Only looks: the lock is tried and at once let go, no file is created, so a running
+        bot keeps its lock (a bot starting in that instant would be refused and retried
+        by its service manager).
+        """
+        try:
+            dir_fd = os.open(self.directory, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError:
+            return None  # no directory: nobody runs in it
+        try:
+            fcntl.flock(dir_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return self._holder()
+        finally:
+            os.close(dir_fd)  # closing lets go of a lock taken here
+        return None
 
     def _holder(self) -> str:
         """The PID written by the process that holds the lock ("" if the file is gone)."""
