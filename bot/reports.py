@@ -16,7 +16,7 @@ from bot.messages import (
     Reply,
 )
 from workflows.plan import WorkPackage
-from workflows.progress import Author, MilestoneMark, Update
+from workflows.progress import Author, MilestoneMark, PendingReport, Update
 from workflows.queries import find_work_package, fold
 from workflows.recording import (
     Outcome,
@@ -25,11 +25,13 @@ from workflows.recording import (
     message_authors,
     record,
     record_edit,
+    settle,
     withdraw_message,
     withdrawn_by,
 )
 
 UNDO = "undo"
+ASK = "ask"  # button data: ask:<question>:s (Speichern), :n (Nein), :<i> (the i-th choice)
 HISTORY_DEFAULT, HISTORY_MAX = 10, 50
 
 
@@ -70,17 +72,23 @@ def refusal(ctx: Context, outcome: Outcome) -> str:
 
 def confirmation(ctx: Context, outcome: Outcome, msg: Incoming, head: str) -> list[Reply]:
     """The reply to a recorded (or changed) report, with the undo button."""
+    return [confirmation_reply(ctx, outcome, head, msg.message_id, msg.forwarded_from,
+                               undo=not msg.via_console)]
+
+
+def confirmation_reply(ctx: Context, outcome: Outcome, head: str, message_id: int | None,
+                       forwarded_from: str | None, undo: bool) -> Reply:
     lines = [f"{head} {update_line(u)}" for u in outcome.updates]
     lines += [mark_line(ctx, m) for m in outcome.marks]
-    if msg.forwarded_from:
-        lines.append(f"(weitergeleitet, ursprünglich von {esc(msg.forwarded_from)})")
+    if forwarded_from:
+        lines.append(f"(weitergeleitet, ursprünglich von {esc(forwarded_from)})")
     lines += [all_reached_line(ctx, mid) for mid in outcome.all_reached]
     if outcome.bad_percent:
         lines.append(f"ℹ️ „{esc(outcome.bad_percent)}“ habe ich nicht als Stand übernommen – "
                      f"ein Stand liegt zwischen 0 und 100 %.")
-    buttons = (Button("Rückgängig", f"{UNDO}:{msg.message_id}"),) \
-        if msg.message_id is not None and not msg.via_console else ()
-    return [Reply("\n".join(lines), buttons)]
+    buttons = (Button("Rückgängig", f"{UNDO}:{message_id}"),) \
+        if message_id is not None and undo else ()
+    return Reply("\n".join(lines), buttons)
 
 
 def all_reached_line(ctx: Context, milestone_id: str) -> str:
@@ -96,8 +104,8 @@ def all_reached_line(ctx: Context, milestone_id: str) -> str:
 
 
 def unsure_text(outcome: Outcome) -> str:
-    """The question for a message that might be a report, and how to make it one: nothing
-    is stored until the team says so (buttons to answer it are still to come)."""
+    """For an unclear edit of a recorded message: what to write so that it counts; the
+    records stay as they are."""
     question = esc(outcome.question or "")
     if outcome.choices:
         how = f"Wenn ja: bitte so schreiben: „Meilenstein {esc(outcome.choices[0])} erreicht“."
@@ -105,6 +113,70 @@ def unsure_text(outcome: Outcome) -> str:
         ap = f"AP{outcome.updates[0].ap[2:]}" if outcome.updates else "AP3"
         how = f"Wenn ja: bitte noch einmal als Meldung schreiben, so: „{ap}: …“."
     return f"{question} {how} Ich habe nichts gespeichert."
+
+
+def _choice_label(ctx: Context, milestone_id: str) -> str:
+    ms = ctx.plan.milestone(milestone_id)
+    return f"{milestone_id} (fällig {short_day(ms.due)})" if ms else milestone_id
+
+
+def question_reply(ctx: Context, pending: PendingReport) -> Reply:
+    """The question about a message that might be a report, with its answer buttons.
+
+    Nothing is stored until the author or an admin answers; unanswered, nothing ever is.
+    """
+    ask = f"{ASK}:{pending.id}"
+    if pending.choices:
+        names = [_choice_label(ctx, mid) for mid in pending.choices]
+        ms = ctx.plan.milestone(pending.choices[0])
+        title = f" „{esc(ms.title)}“" if ms else ""
+        text = (f"🤔 Welcher Meilenstein{title} ist erreicht: "
+                f"{esc(', '.join(names[:-1]))} oder {esc(names[-1])}?")
+        buttons = (*(Button(mid, f"{ask}:{i}") for i, mid in enumerate(pending.choices)),
+                   Button("Keiner", f"{ask}:n"))
+    else:
+        text = f"🤔 {esc(pending.question)}"
+        buttons = (Button("Speichern", f"{ask}:s"), Button("Nein", f"{ask}:n"))
+    return Reply(f"{text}\nBis zur Antwort ist nichts gespeichert – antworten kann "
+                 f"{esc(pending.author.name)} oder ein Admin.", buttons)
+
+
+def _on_question(ctx: Context, press: ButtonPress, now: datetime, admin: bool) -> PressResult:
+    _, raw_id, raw_choice = [*press.data.split(":"), "", ""][:3]
+    if not re.fullmatch(r"[0-9]{1,12}", raw_id):
+        return PressResult("Diese Schaltfläche kenne ich nicht (mehr).")
+    pending = ctx.store.pending(int(raw_id))
+    if pending is None:
+        return PressResult("Diese Frage gibt es nicht mehr.")
+    if pending.answer is not None:
+        return PressResult("Diese Frage ist schon beantwortet.")
+    if press.user_id != pending.author.id and not admin:
+        return PressResult("Antworten kann nur, wer die Nachricht geschrieben hat, "
+                           "oder ein Admin.")
+    choice: str | None
+    if raw_choice == "n":
+        choice = None
+    elif raw_choice == "s" and not pending.choices:
+        choice = "save"
+    elif re.fullmatch(r"[0-9]{1,2}", raw_choice) and int(raw_choice) < len(pending.choices):
+        choice = pending.choices[int(raw_choice)]
+    else:
+        return PressResult("Diese Schaltfläche kenne ich nicht (mehr).")
+    outcome = settle(ctx.store, ctx.plan, pending, choice, press.user_name, now)
+    who = esc(press.user_name)
+    asked = esc(pending.question)
+    if outcome.kind == "refused":
+        return PressResult("Liegt in der Zukunft.", refusal(ctx, outcome))
+    if outcome.kind == "duplicate":
+        return PressResult("Die Nachricht ist inzwischen schon als Meldung gespeichert.",
+                           f"{asked} – ist inzwischen gespeichert.")
+    if outcome.kind != "recorded":
+        return PressResult("Nicht gespeichert.", f"{asked} – Nein ({who}). Nichts gespeichert.")
+    reply = confirmation_reply(ctx, outcome, "✅ gespeichert:", pending.message_id,
+                               pending.forwarded_from, undo=not press.via_console)
+    said = "Ja" if choice == "save" else esc(choice or "")
+    return PressResult("Gespeichert.", f"{asked} – {said} ({who}).",
+                       posts=((press.chat_id, reply),))
 
 
 def on_text(ctx: Context, msg: Incoming, now: datetime) -> list[Reply] | str | None:
@@ -117,7 +189,7 @@ def on_text(ctx: Context, msg: Incoming, now: datetime) -> list[Reply] | str | N
     if outcome.kind == "refused":
         return refusal(ctx, outcome)
     if outcome.kind == "unsure":
-        return unsure_text(outcome)
+        return [question_reply(ctx, outcome.pending)] if outcome.pending else unsure_text(outcome)
     if outcome.kind == "recorded":
         return confirmation(ctx, outcome, msg, "✅ gespeichert:")
     if outcome.kind == "changed":
@@ -201,7 +273,9 @@ def update_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> lis
                      forced_ap=wp.id)
     if outcome.kind == "refused":
         return refusal(ctx, outcome)
-    if outcome.kind == "duplicate" and not (outcome.updates or outcome.marks):
+    if outcome.kind == "unsure":
+        return [question_reply(ctx, outcome.pending)] if outcome.pending else unsure_text(outcome)
+    if outcome.kind in ("duplicate", "nothing") and not (outcome.updates or outcome.marks):
         return ""
     return confirmation(ctx, outcome, msg, "✅ gespeichert:")
 
@@ -229,6 +303,8 @@ def undo_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> str:
 
 def on_press(ctx: Context, press: ButtonPress, now: datetime, admin: bool) -> PressResult:
     kind, _, raw_id = press.data.partition(":")
+    if kind == ASK:
+        return _on_question(ctx, press, now, admin)
     # ASCII digits only: "²".isdigit() holds, and int("²") raises.
     if kind != UNDO or not re.fullmatch(r"-?[0-9]{1,15}", raw_id):
         return PressResult("Diese Schaltfläche kenne ich nicht (mehr).")

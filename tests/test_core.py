@@ -234,7 +234,7 @@ def test_milestone_far_ahead_is_open(core: Core) -> None:
 
 
 def test_milestone_reached_from_a_chat_message(core: Core, store: Store) -> None:
-    reply = answer(core, "BiKo hat stattgefunden")
+    reply = answer(core, "Die erste BiKo hat stattgefunden")
     assert "M3.1" in reply
     assert "erreicht" in reply
     text = answer(core, "/status AP3")
@@ -608,6 +608,60 @@ def test_update_command_takes_the_ap_by_a_title_word(core: Core, store: Store, a
 def test_update_command_with_no_single_title_stores_nothing(core: Core, store: Store,
                                                             args: str, says: str) -> None:
     assert says in answer(core, f"/update {args}")
+    assert store.updates() == []
+
+
+# -- a message that might be a report: asked with buttons ------------------------------------
+
+
+def test_unsure_message_asks_with_speichern_and_nein(core: Core, store: Store) -> None:
+    [reply] = ask(core, "AP 9 Vortrag beim Landesnetzwerk gehalten", message_id=501)
+    assert reply.text.startswith("🤔 Als Meldung zu AP 9 speichern?")
+    assert [b.label for b in reply.buttons] == ["Speichern", "Nein"]
+    assert store.updates() == []  # unanswered, nothing is stored
+    save = reply.buttons[0].data
+    # a colleague cannot answer for Anna
+    assert "nur, wer die Nachricht geschrieben hat" in press(core, save, BERT).notice
+    assert store.updates() == []
+    result = press(core, save, ANNA)
+    assert result.notice == "Gespeichert."
+    [(chat, confirmation)] = result.posts
+    assert chat == TEAM
+    assert confirmation.text == "✅ gespeichert: AP 9"
+    assert confirmation.buttons == (Button("Rückgängig", "undo:501"),)
+    [update] = store.updates()
+    assert (update.ap, update.message_id, update.author.name) == ("AP9", 501, "Anna")
+    assert press(core, save, ANNA).notice == "Diese Frage ist schon beantwortet."
+    assert press(core, "undo:501", ANNA).notice == "Zurückgenommen."
+
+
+def test_nein_from_an_admin_stores_nothing(core: Core, store: Store) -> None:
+    [reply] = ask(core, "AP 5 ist fertig – mit meinen Nerven 😅")
+    result = press(core, reply.buttons[1].data, ADMIN)
+    assert result.notice == "Nicht gespeichert."
+    assert "Nein (Chef)" in (result.new_text or "")
+    assert store.updates() == []
+    assert press(core, reply.buttons[0].data, ANNA).notice == "Diese Frage ist schon beantwortet."
+
+
+def test_unclear_biko_asks_which_with_a_button_for_each(core: Core, store: Store) -> None:
+    [reply] = ask(core, "BiKo 2026 hat stattgefunden")
+    assert "M3.2 (fällig 30.06.2026) oder M3.3 (fällig 31.12.2026)" in reply.text
+    assert [b.label for b in reply.buttons] == ["M3.2", "M3.3", "Keiner"]
+    assert store.marks() == []
+    result = press(core, reply.buttons[1].data, ANNA)
+    [(_, confirmation)] = result.posts
+    assert "Meilenstein M3.3" in confirmation.text
+    assert [m.milestone for m in store.marks()] == ["M3.3"]
+
+
+@pytest.mark.parametrize("data", ["ask:x:s", "ask:999:s", "ask:", "ask:1:7", "ask:1:²"])
+def test_forged_question_buttons_get_a_german_answer(core: Core, store: Store,
+                                                     data: str) -> None:
+    ask(core, "AP 9 Vortrag gehalten")
+    notice = press(core, data, ANNA).notice
+    assert notice in ("Diese Schaltfläche kenne ich nicht (mehr).",
+                      "Diese Frage gibt es nicht mehr.")
     assert store.updates() == []
 
 # -- when the disk fails -----------------------------------------------------------------------

@@ -148,3 +148,40 @@ def test_update_command_works_with_privacy_mode(tmp_path: Path) -> None:
             assert "Datenschutzmodus" in hint.params["text"]
             done = chat.say("/update AP3 Raum gebucht, 40 %")
             assert "AP 3" in done.params["text"] and "40 %" in done.params["text"]
+
+
+def test_an_unsure_message_asks_and_stores_only_on_speichern(api: FakeBotAPI,
+                                                            tmp_path: Path) -> None:
+    chat = Chat(api)
+    data, log = tmp_path / "data", tmp_path / "bot.log"
+    with BotProcess(api, data, log):
+        api.push_message("Die Kaffeemaschine ist fertig entkalkt", user_id=MEMBER_ID)  # chatter
+        asked = chat.say("AP 9 Vortrag beim Landesnetzwerk gehalten", user_id=MEMBER_ID,
+                         first_name="Ben")
+        assert "Als Meldung zu AP 9 speichern?" in asked.params["text"]
+        labels = [b["text"] for row in asked.params["reply_markup"]["inline_keyboard"]
+                  for b in row]
+        assert labels == ["Speichern", "Nein"]
+        joke = chat.say("AP 5 ist fertig – mit meinen Nerven 😅", user_id=MEMBER_ID,
+                        first_name="Ben")
+        api.click_button(joke.result, "Nein", user_id=MEMBER_ID, first_name="Ben")
+        assert api.wait_for("answerCallbackQuery")[0].params["text"] == "Nicht gespeichert."
+        history = chat.say("/verlauf AP9")
+        assert "noch nichts gemeldet" in history.params["text"]  # unanswered: nothing stored
+
+    with BotProcess(api, data, log):  # the question survives a restart
+        api.click_button(asked.result, "Speichern", user_id=MEMBER_ID, first_name="Ben")
+        answers = api.wait_for("answerCallbackQuery", count=2)
+        assert answers[1].params["text"] == "Gespeichert."
+        confirmation = chat.reply()
+        assert confirmation.params["text"] == "✅ gespeichert: AP 9"
+        assert confirmation.params["reply_markup"]["inline_keyboard"][0][0]["text"] == \
+            "Rückgängig"
+        history = chat.say("/verlauf AP9")
+        assert "Ben: AP 9 Vortrag beim Landesnetzwerk gehalten" in history.params["text"]
+
+    store = Store.open(data, datetime.now(ZoneInfo("Europe/Berlin")), read_only=True)
+    try:
+        assert [u.ap for u in store.updates()] == ["AP9"]  # not the chatter, not the joke
+    finally:
+        store.close()

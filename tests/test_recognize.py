@@ -138,8 +138,9 @@ CASES = [
          reached_on=date(2026, 6, 12)),
     Case("biko-gestern", "BiKo hat gestern stattgefunden 🎉", milestones=("M3.3",),
          reached_on=date(2026, 11, 25)),
-    Case("biko-caps", "BIKO HAT STATTGEFUNDEN", milestones=("M3.1",)),
-    Case("bildungskonferenz", "Die Bildungskonferenz hat stattgefunden", milestones=("M3.1",)),
+    Case("biko-caps", "DIE ERSTE BIKO HAT STATTGEFUNDEN", milestones=("M3.1",)),
+    Case("bildungskonferenz", "Die erste Bildungskonferenz hat stattgefunden",
+         milestones=("M3.1",)),
     Case("milestone-id", "Meilenstein M3.2 erreicht", milestones=("M3.2",)),
     Case("milestone-id-short", "M3.1 erreicht", milestones=("M3.1",)),
     Case("milestone-m13", "Meilenstein M13.1 erreicht", milestones=("M13.1",)),
@@ -253,9 +254,29 @@ def _reached(*ids: str) -> dict[str, date]:
     (("M2.1", "M13.1"), "M3.1"),  # other milestones do not count
 ], ids=["none", "first", "two", "three", "gap-at-start", "gap-in-middle", "others"])
 def test_biko_marks_earliest_open(reached: tuple[str, ...], expected: str) -> None:
-    rec = recognize("Die BiKo hat stattgefunden", PLAN, _reached(*reached), TODAY)
+    # Written near the first BiKo's due day: the earliest open one is also due nearest.
+    rec = recognize("Die BiKo hat stattgefunden", PLAN, _reached(*reached), date(2025, 12, 10))
     assert rec.milestones == (expected,)
     assert rec.all_reached == ()
+
+
+@pytest.mark.parametrize(("text", "reached", "choices"), [
+    # 26.11.2026, no BiKo marked yet: the earliest open one is not the one due nearest
+    ("Die BiKo hat stattgefunden", (), ("M3.1", "M3.2", "M3.3")),
+    ("Die BiKo hat stattgefunden", ("M3.1",), ("M3.2", "M3.3")),
+    # 30.09.2026 is 92 days after M3.2's due day and 92 before M3.3's
+    ("Die BiKo hat am 30.09.2026 stattgefunden", ("M3.1",), ("M3.2", "M3.3")),
+], ids=["none-marked", "one-marked", "date-between-two"])
+def test_biko_asks_which_where_unclear(text: str, reached: tuple[str, ...],
+                                       choices: tuple[str, ...]) -> None:
+    rec = recognize(text, PLAN, _reached(*reached), TODAY)
+    assert (rec.milestones, rec.choices) == ((), choices)
+    assert rec.unsure is not None
+
+
+def test_biko_marked_in_turn_needs_no_question() -> None:
+    rec = recognize("Die BiKo hat stattgefunden", PLAN, _reached("M3.1", "M3.2"), TODAY)
+    assert (rec.milestones, rec.choices, rec.unsure) == (("M3.3",), (), None)
 
 
 def test_biko_all_reached() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,7 @@ from workflows.recording import (
     message_authors,
     record,
     record_edit,
+    settle,
     withdraw_message,
 )
 from workflows.store import Store
@@ -25,6 +26,9 @@ from workflows.store import Store
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 26, 15, 0, tzinfo=BERLIN)
 AT = datetime(2026, 11, 26, 14, 30, tzinfo=BERLIN)  # when the messages were written
+# "Die BiKo hat stattgefunden" written near the first BiKo's due day: the earliest open one
+# is the one due nearest, so nothing needs asking.
+BIKO_AT = datetime(2025, 12, 10, 11, 0, tzinfo=BERLIN)
 CHAT = -1001234567890
 OTHER_CHAT = -1009876543210
 ANNA = Author(101, "Anna Schulze")
@@ -156,12 +160,13 @@ def test_named_ap_and_milestone_give_one_update(store: Store, plan: Plan) -> Non
 
 def test_four_bikos_in_turn_then_all_reached(store: Store, plan: Plan) -> None:
     for n, expected in enumerate(["M3.1", "M3.2", "M3.3", "M3.4"], start=1):
-        at = AT - timedelta(days=10 * (5 - n))
+        due = plan.milestone(expected).due  # type: ignore[union-attr]
+        at = datetime.combine(min(due, AT.date()) - timedelta(days=5), time(11), BERLIN)
         outcome = record(store, plan, report("Die BiKo hat stattgefunden", n, at=at), NOW)
         assert outcome.kind == "recorded"
         assert [m.milestone for m in outcome.marks] == [expected]
         assert [u.ap for u in outcome.updates] == ["AP3"]
-    fifth = record(store, plan, report("Die BiKo hat stattgefunden", 5), NOW)
+    fifth = record(store, plan, report("Die BiKo hat stattgefunden", 5, at=BIKO_AT), NOW)
     assert fifth.all_reached == ("M3.4",)
     assert fifth.kind == "nothing"
     assert fifth.marks == ()
@@ -170,9 +175,9 @@ def test_four_bikos_in_turn_then_all_reached(store: Store, plan: Plan) -> None:
 
 
 def test_withdrawn_biko_is_open_again(store: Store, plan: Plan) -> None:
-    record(store, plan, report("Die BiKo hat stattgefunden", 1), NOW)
+    record(store, plan, report("Die BiKo hat stattgefunden", 1, at=BIKO_AT), NOW)
     withdraw_message(store, CHAT, 1, NOW)
-    outcome = record(store, plan, report("Die BiKo hat stattgefunden", 2), NOW)
+    outcome = record(store, plan, report("Die BiKo hat stattgefunden", 2, at=BIKO_AT), NOW)
     assert [m.milestone for m in outcome.marks] == ["M3.1"]
 
 
@@ -202,8 +207,8 @@ def test_duplicate_message_is_not_recorded_again(store: Store, plan: Plan) -> No
 
 
 def test_duplicate_milestone_message_is_not_marked_again(store: Store, plan: Plan) -> None:
-    record(store, plan, report("Die BiKo hat stattgefunden", 9), NOW)
-    again = record(store, plan, report("Die BiKo hat stattgefunden", 9), NOW)
+    record(store, plan, report("Die BiKo hat stattgefunden", 9, at=BIKO_AT), NOW)
+    again = record(store, plan, report("Die BiKo hat stattgefunden", 9, at=BIKO_AT), NOW)
     assert again.kind == "duplicate"
     assert [m.milestone for m in store.marks()] == ["M3.1"]
 
@@ -281,7 +286,7 @@ def test_edit_of_never_recorded_message_records_it_once(store: Store, plan: Plan
 
 
 def test_edit_into_a_future_date_is_refused_and_keeps_records(store: Store, plan: Plan) -> None:
-    record(store, plan, report("Die BiKo hat stattgefunden", 17), NOW)
+    record(store, plan, report("Die BiKo hat stattgefunden", 17, at=BIKO_AT), NOW)
     before = (store.updates(), store.marks())
     outcome = record_edit(store, plan, report("Die BiKo hat am 12.12.2026 stattgefunden", 17),
                           NOW)
@@ -300,8 +305,8 @@ def test_edit_into_an_unknown_ap_is_refused_and_keeps_records(store: Store, plan
 
 
 def test_edit_of_milestone_date_keeps_the_same_milestone(store: Store, plan: Plan) -> None:
-    record(store, plan, report("Die BiKo hat stattgefunden", 1), NOW)
-    record(store, plan, report("Die BiKo hat stattgefunden", 2), NOW)
+    record(store, plan, report("Die BiKo hat stattgefunden", 1, at=BIKO_AT), NOW)
+    record(store, plan, report("Die BiKo hat stattgefunden", 2, at=BIKO_AT), NOW)
     outcome = record_edit(store, plan, report("Die BiKo hat am 12.06.2026 stattgefunden", 1),
                           NOW)
     assert outcome.kind == "changed"
@@ -326,7 +331,7 @@ def test_edit_that_drops_the_milestone_withdraws_the_mark(store: Store, plan: Pl
 def test_withdraw_keeps_records_and_progress_ignores_them(store: Store, plan: Plan) -> None:
     record(store, plan, report("AP3 läuft, 20 %", 1, at=AT - timedelta(days=2)), NOW)
     record(store, plan, report("AP3 blockiert, 40 %", 2, at=AT - timedelta(days=1)), NOW)
-    record(store, plan, report("Die BiKo hat stattgefunden", 3), NOW)
+    record(store, plan, report("Die BiKo hat stattgefunden", 3, at=BIKO_AT), NOW)
     assert ap_progress(store.updates("AP3")).state == "blockiert"
 
     updates, marks = withdraw_message(store, CHAT, 2, NOW)
@@ -446,7 +451,7 @@ def test_everything_survives_close_and_reopen(tmp_path: Path, plan: Plan) -> Non
         assert last_message_of(reopened, ANNA.id, CHAT) in {1, 2}
         # it keeps working after reopening
         assert record(reopened, plan, report("AP3 läuft", 1), NOW).kind == "duplicate"
-        nxt = record(reopened, plan, report("Die BiKo hat stattgefunden", 4), NOW)
+        nxt = record(reopened, plan, report("Die BiKo hat stattgefunden", 4, at=BIKO_AT), NOW)
         assert [m.milestone for m in nxt.marks] == ["M3.1"]  # the earliest one still open
     finally:
         reopened.close()
@@ -502,3 +507,76 @@ def test_an_unsure_message_is_answered_with_how_to_make_it_count() -> None:
     biko = unsure_text(Outcome("unsure", question="Welcher Meilenstein ist erreicht: M3.2 oder "
                                "M3.3?", choices=("M3.2", "M3.3")))
     assert "„Meilenstein M3.2 erreicht“" in biko and biko.endswith("nichts gespeichert.")
+
+
+# -- answering the question (Speichern / Nein / which milestone) ---------------------------
+
+
+def test_speichern_stores_what_the_question_was_about_dated_as_the_message(
+        tmp_path: Path, plan: Plan) -> None:
+    store = Store.open(tmp_path, NOW)
+    asked = record(store, plan, report("AP 9 am 10.11.2026 Vortrag gehalten", 7), NOW)
+    assert asked.pending is not None and asked.pending.id is not None
+    store.close()
+    # the question survives a restart: its buttons still work
+    store = Store.open(tmp_path, NOW + timedelta(hours=5))
+    try:
+        pending = store.pending(asked.pending.id)
+        assert pending is not None and pending.answer is None
+        outcome = settle(store, plan, pending, "save", "Anna Schulze", NOW + timedelta(hours=5))
+        assert outcome.kind == "recorded"
+        [stored] = store.updates()
+        assert (stored.ap, stored.message_id, stored.author) == ("AP9", 7, ANNA)
+        assert stored.at == AT.replace(day=10)  # the day the message was about
+        assert outcome.updates == (stored,)
+        answered = store.pending(asked.pending.id)
+        assert answered is not None
+        assert (answered.answer, answered.answered_by) == ("saved", "Anna Schulze")
+        # answered once only; the message handled again is a duplicate, not a new question
+        assert settle(store, plan, answered, "save", "Anna", NOW).kind == "answered"
+        again = record(store, plan, report("AP 9 am 10.11.2026 Vortrag gehalten", 7), NOW)
+        assert again.kind == "duplicate"
+        assert len(store.updates()) == 1
+    finally:
+        store.close()
+
+
+def test_nein_stores_nothing_and_the_message_is_not_asked_about_again(
+        store: Store, plan: Plan) -> None:
+    asked = record(store, plan, report("AP 9 Vortrag gehalten", 7), NOW)
+    assert asked.pending is not None
+    assert settle(store, plan, asked.pending, None, "Anna", NOW).kind == "nothing"
+    assert store.updates() == [] and store.marks() == []
+    again = record(store, plan, report("AP 9 Vortrag gehalten", 7), NOW)  # after a restart
+    assert (again.kind, again.pending) == ("nothing", None)
+    # an edit that asks something else asks anew, under the same question
+    edited = record_edit(store, plan, report("AP 10 Flyer gedruckt", 7), NOW)
+    assert edited.kind == "unsure" and edited.pending is not None
+    assert edited.pending.id == asked.pending.id and edited.pending.answer is None
+
+
+def test_the_same_message_handled_twice_keeps_one_question(store: Store, plan: Plan) -> None:
+    first = record(store, plan, report("AP 9 Vortrag gehalten", 7), NOW)
+    second = record(store, plan, report("AP 9 Vortrag gehalten", 7), NOW)
+    assert first.pending is not None and second.pending == first.pending
+
+
+def test_choosing_a_milestone_marks_that_one_on_the_written_day(store: Store,
+                                                                plan: Plan) -> None:
+    record(store, plan, report("Die erste BiKo hat stattgefunden", 1, at=BIKO_AT), NOW)
+    asked = record(store, plan, report("Die BiKo hat am 30.09.2026 stattgefunden", 2), NOW)
+    assert asked.pending is not None and asked.pending.choices == ("M3.2", "M3.3")
+    assert store.marks_of_message(CHAT, 2) == []
+    outcome = settle(store, plan, asked.pending, "M3.3", "Anna", NOW)
+    assert [(m.milestone, m.reached_on) for m in outcome.marks] == [("M3.3", date(2026, 9, 30))]
+    assert [u.ap for u in outcome.updates] == ["AP3"]
+    assert reached_milestones(store.marks()) == {"M3.1": date(2025, 12, 10),
+                                                 "M3.3": date(2026, 9, 30)}
+
+
+def test_a_message_recorded_meanwhile_is_not_stored_again(store: Store, plan: Plan) -> None:
+    asked = record(store, plan, report("AP 9 Vortrag gehalten", 7), NOW)
+    record_edit(store, plan, report("AP 9: Vortrag gehalten, läuft", 7), NOW)
+    assert asked.pending is not None
+    assert settle(store, plan, asked.pending, "save", "Anna", NOW).kind == "duplicate"
+    assert len(store.updates()) == 1

@@ -50,6 +50,33 @@ class MilestoneMark:
 
 
 @dataclass(frozen=True)
+class PendingReport:
+    """A message that might be a report, asked about with buttons; nothing of it counts
+    until its author or an admin answers.
+
+    `updates` and `marks` are what "Speichern" stores (no ids yet); `choices` are the
+    milestone ids to pick from when the question is which milestone is meant (the pick
+    is marked on `reached_on`). `answer` is None while open, else "saved", "no" or the
+    chosen milestone id.
+    """
+
+    question: str
+    text: str
+    author: Author
+    chat_id: int
+    message_id: int | None
+    at: datetime
+    updates: tuple[Update, ...] = ()
+    marks: tuple[MilestoneMark, ...] = ()
+    choices: tuple[str, ...] = ()
+    reached_on: date | None = None
+    forwarded_from: str | None = None
+    answer: str | None = None
+    answered_by: str | None = None  # the name of who answered
+    id: int | None = None  # assigned by the store
+
+
+@dataclass(frozen=True)
 class APProgress:
     """Where a work package stands according to its updates."""
 

@@ -17,7 +17,8 @@ conservative (issue 14: a misfiled chat message costs more trust than a missed o
   same sentence as its name, in the past: planning ("soll beschlossen werden", "findet am
   4. Dezember statt") never marks one. Of several milestones of one title (the four BiKos)
   an ordinal ("die 2. BiKo"), a year ("BiKo 2025"), a season ("Frühjahrs-BiKo") or a date
-  in the message picks one; else the earliest open one;
+  in the message picks one (the open one due nearest to it); else the earliest open one,
+  when it is also the one due nearest today — where that is not clear, it asks which;
 - where it cannot tell, it says so in `Recognized.unsure` (a question to ask the author),
   and recording stores nothing until the author answers.
 """
@@ -409,7 +410,9 @@ class _Pick:
 
 def _pick(group: list[Milestone], sentence: str, head: re.Match[str],
           on: date | None, reached: Mapping[str, date], today: date) -> _Pick:
-    """The ordinal, year, season or date in the sentence picks one; else the earliest open."""
+    """The ordinal, year, season or date in the sentence picks one (the open one due nearest
+    to the date, or to today); unclear when two are equally near, or when nothing says
+    which and the earliest open one is not the one due nearest today."""
     by_due = sorted(group, key=lambda ms: ms.due)
     before, after = sentence[:head.start()], sentence[head.end():]
     after = NAME_TAIL.sub("", after)  # "biko-termin" → "-termin"; "bikos" → ""
@@ -423,14 +426,21 @@ def _pick(group: list[Milestone], sentence: str, head: re.Match[str],
         months = SEASONS[season.group(1)]
         candidates = [ms for ms in candidates if ms.due.month in months]
     open_ones = [ms for ms in candidates if ms.id not in reached]
-    if len(candidates) == len(by_due) and on is None:
-        return _Pick(open_ones[0] if open_ones else None)  # nothing says which: earliest open
     if not open_ones:
         return _Pick(candidates[-1] if len(candidates) == 1 else None)
     if on is None and year is not None and len(open_ones) > 1:
         return _Pick(unclear=tuple(open_ones))  # "BiKo 2026": two that year
     when = on or today
-    return _Pick(min(open_ones, key=lambda ms: (abs((ms.due - when).days), ms.due)))
+    distance = {ms.id: abs((ms.due - when).days) for ms in open_ones}
+    nearest = min(open_ones, key=lambda ms: (distance[ms.id], ms.due))
+    tied = tuple(ms for ms in open_ones if distance[ms.id] == distance[nearest.id])
+    if len(tied) > 1:
+        return _Pick(unclear=tied)  # a date just between two open ones
+    if len(candidates) == len(by_due) and on is None and open_ones[0] is not nearest:
+        # Nothing says which, and the earliest open one is not the one due nearest today
+        # (earlier ones were never marked): any of them up to that one may be meant.
+        return _Pick(unclear=tuple(ms for ms in open_ones if ms.due <= nearest.due))
+    return _Pick(nearest)
 
 
 @dataclass(frozen=True)
@@ -539,8 +549,9 @@ def recognize(text: str, plan: Plan, reached: Mapping[str, date], today: date) -
         bad_percent=bad,
     )
     if found.unclear:
-        names = " oder ".join(found.unclear)
-        return replace(rec, milestones=(), reached_on=None, choices=found.unclear,
+        names = " oder ".join([", ".join(found.unclear[:-1]), found.unclear[-1]])
+        # reached_on stays: it is the day the chosen one is marked with, once answered.
+        return replace(rec, milestones=(), reached_on=on, choices=found.unclear,
                        unsure=f"Welcher Meilenstein ist erreicht: {names}?")
     if (rec.aps or rec.milestones) and JOKE.search(text):
         what = _ap_label([r.ap for r in rec.aps]) or ", ".join(rec.milestones)

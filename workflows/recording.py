@@ -6,7 +6,13 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from workflows.plan import Plan
-from workflows.progress import Author, MilestoneMark, Update, reached_milestones
+from workflows.progress import (
+    Author,
+    MilestoneMark,
+    PendingReport,
+    Update,
+    reached_milestones,
+)
 from workflows.recognize import APReport, Recognized, recognize, report_on
 from workflows.store import Store
 
@@ -33,7 +39,9 @@ class Outcome:
     "unsure": the message might be a report; nothing is stored, `question` is what to
     ask the author (German, one line), `updates`/`marks` what would be stored (not
     stored: no ids) and `choices` the milestone ids to choose between, if that is the
-    question. `bad_percent` ("150 %") is a percentage written but not stored.
+    question. `pending` is the question as kept in the store (its id goes into the
+    buttons); an unclear edit of a recorded message has none. `bad_percent` ("150 %") is a
+    percentage written but not stored. "answered": a question already answered.
     """
 
     kind: str
@@ -45,6 +53,7 @@ class Outcome:
     bad_percent: str | None = None
     question: str | None = None
     choices: tuple[str, ...] = ()
+    pending: PendingReport | None = None
 
 
 def _ap_reports(plan: Plan, rec: Recognized) -> list[APReport]:
@@ -121,10 +130,12 @@ def record(store: Store, plan: Plan, report: Report, now: datetime,
     reached_on = rec.reached_on or report.at.date()
     if (stop := _check(rec, reached_on, now.date())) is not None:
         if stop.kind == "unsure":  # what would be stored, so that a button can store it
-            return replace(stop, updates=tuple(_new_update(_dated(report, rec), r)
-                                               for r in _ap_reports(plan, rec)),
-                           marks=tuple(_new_mark(report, mid, reached_on)
-                                       for mid in rec.milestones))
+            unsure = replace(stop, updates=tuple(_new_update(_dated(report, rec), r)
+                                                 for r in _ap_reports(plan, rec)),
+                             marks=tuple(_new_mark(report, mid, reached_on)
+                                         for mid in rec.milestones))
+            pending = _ask(store, report, unsure, rec.reached_on, now)
+            return replace(unsure, pending=pending) if pending else Outcome("nothing")
         return stop
     dated = _dated(report, rec)
     with store.transaction():
@@ -134,6 +145,66 @@ def record(store: Store, plan: Plan, report: Report, now: datetime,
                       for mid in rec.milestones)
     return Outcome("recorded", updates, marks, all_reached=rec.all_reached,
                    bad_percent=rec.bad_percent)
+
+
+def _ask(store: Store, report: Report, unsure: Outcome, reached_on: date | None,
+         now: datetime) -> PendingReport | None:
+    """Keep the question about a message; the same message asked about again (handled
+    again after a restart) keeps its question, and gets none once it was answered "no".
+    An edit that asks something else asks anew."""
+    new = PendingReport(unsure.question or "", report.text, report.author, report.chat_id,
+                        report.message_id, report.at, unsure.updates, unsure.marks,
+                        unsure.choices, reached_on, report.forwarded_from)
+    old = (store.pending_of_message(report.chat_id, report.message_id)
+           if report.message_id is not None else None)
+    if old is not None:
+        if replace(old, answer=None, answered_by=None, id=None) == new:
+            return old if old.answer is None else None
+        new = replace(new, id=old.id)
+    return store.save_pending(new, now)
+
+
+def settle(store: Store, plan: Plan, pending: PendingReport, choice: str | None,
+           by: str, now: datetime) -> Outcome:
+    """Answer a question about a message: `choice` None is "no", "save" stores what it would
+    have stored, a milestone id (one of its `choices`) marks that one.
+
+    Answered once only ("answered" after); a message recorded meanwhile (an edit made it
+    clear) stays as it is ("duplicate"); a milestone reached meanwhile is not marked twice.
+    """
+    if pending.answer is not None:
+        return Outcome("answered")
+    if pending.message_id is not None and (
+            store.updates_of_message(pending.chat_id, pending.message_id)
+            or store.marks_of_message(pending.chat_id, pending.message_id)):
+        store.save_pending(replace(pending, answer="no", answered_by=by), now)
+        return Outcome("duplicate")
+    if choice is None:
+        store.save_pending(replace(pending, answer="no", answered_by=by), now)
+        return Outcome("nothing")
+    updates, marks = list(pending.updates), list(pending.marks)
+    if choice != "save":
+        ms = plan.milestone(choice)
+        if choice not in pending.choices or ms is None:
+            return Outcome("nothing")
+        on = pending.reached_on or pending.at.date()
+        if on > now.date():
+            return Outcome("refused", future_date=on)
+        marks.append(MilestoneMark(ms.id, on, pending.author, pending.chat_id,
+                                   pending.message_id, pending.at))
+        if all(u.ap != ms.ap for u in updates):
+            updates.append(Update(ms.ap, pending.text, pending.author, pending.chat_id,
+                                  pending.message_id, pending.at,
+                                  forwarded_from=pending.forwarded_from))
+    reached = reached_milestones(store.marks())
+    already = tuple(m.milestone for m in marks if m.milestone in reached)
+    marks = [m for m in marks if m.milestone not in reached]
+    with store.transaction():
+        stored_u = tuple(store.add_update(u, now) for u in updates)
+        stored_m = tuple(store.add_mark(m, now) for m in marks)
+        store.save_pending(replace(pending, answer="saved" if choice == "save" else choice,
+                                   answered_by=by), now)
+    return Outcome("recorded", stored_u, stored_m, all_reached=already)
 
 
 def record_edit(store: Store, plan: Plan, report: Report, now: datetime) -> Outcome:

@@ -23,7 +23,7 @@ from tinydb import Query, TinyDB
 from tinydb.table import Document, Table
 
 from workflows.calendar_versions import EventVersion
-from workflows.progress import Author, MilestoneMark, Update, order_key
+from workflows.progress import Author, MilestoneMark, PendingReport, Update, order_key
 from workflows.storage import (
     LOG_PREFIX,
     AtomicJSONStorage,
@@ -173,6 +173,34 @@ def _record_from(doc: Any, doc_id: int) -> Record:
     raise _BadRecord(f"unbekannte Art {kind!r}")
 
 
+def _pending_doc(p: PendingReport) -> dict[str, Any]:
+    return {
+        "question": p.question, "text": _clean(p.text), "author_id": p.author.id,
+        "author_name": _clean(p.author.name), "chat_id": p.chat_id,
+        "message_id": p.message_id, "at": p.at.isoformat(),
+        "updates": [_update_doc(_clean_update(u)) for u in p.updates],
+        "marks": [_mark_doc(_clean_mark(m)) for m in p.marks],
+        "choices": list(p.choices),
+        "reached_on": p.reached_on.isoformat() if p.reached_on else None,
+        "forwarded_from": _clean_or_none(p.forwarded_from), "answer": p.answer,
+        "answered_by": _clean_or_none(p.answered_by),
+    }
+
+
+def _pending_from(doc: Any, doc_id: int) -> PendingReport:
+    return PendingReport(
+        question=doc["question"], text=doc["text"],
+        author=_author(doc["author_id"], doc["author_name"]), chat_id=doc["chat_id"],
+        message_id=doc["message_id"], at=_moment(doc),
+        updates=tuple(replace(_update_from(u, 0), id=None) for u in doc["updates"]),
+        marks=tuple(replace(_mark_from(m, 0), id=None) for m in doc["marks"]),
+        choices=tuple(doc["choices"]),
+        reached_on=date.fromisoformat(doc["reached_on"]) if doc.get("reached_on") else None,
+        forwarded_from=doc.get("forwarded_from"), answer=doc.get("answer"),
+        answered_by=doc.get("answered_by"), id=doc_id,
+    )
+
+
 class Store:
     """apbot's database: one TinyDB file in the data directory, written atomically."""
 
@@ -188,6 +216,7 @@ class Store:
         self._plan_proposals = db.table("plan_proposals")
         self._plan_changes = db.table("plan_changes")
         self._calendar = db.table("calendar")
+        self._pending = db.table("pending_reports")
         self._records: dict[int, Record] = {}
         self._by_ap: dict[str, list[int]] = {}
         self._by_message: dict[tuple[int, int], list[int]] = {}
@@ -420,6 +449,29 @@ class Store:
     def marks_of_message(self, chat_id: int, message_id: int) -> list[MilestoneMark]:
         return [r for i in self._by_message.get((chat_id, message_id), ())
                 if isinstance(r := self._records[i], MilestoneMark)]
+
+    # -- questions whether a message is a report -------------------------------
+
+    def save_pending(self, pending: PendingReport, now: datetime) -> PendingReport:
+        """Keep a question asked about a message (a new one, or one changed: same id), so
+        that its buttons work after a restart; return it with its id."""
+        self._write(now)
+        doc = _pending_doc(pending)
+        if pending.id is not None and self._pending.contains(doc_id=pending.id):
+            self._pending.update(doc, doc_ids=[pending.id])
+            return pending
+        return replace(pending, id=int(self._pending.insert(doc)))
+
+    def pending(self, pending_id: int) -> PendingReport | None:
+        doc = self._pending.get(doc_id=pending_id)
+        return _pending_from(doc, doc.doc_id) if doc is not None else None
+
+    def pending_of_message(self, chat_id: int, message_id: int) -> PendingReport | None:
+        """The question asked about a message, if one was."""
+        for doc in self._pending.all():
+            if doc["chat_id"] == chat_id and doc["message_id"] == message_id:
+                return _pending_from(doc, doc.doc_id)
+        return None
 
     # -- the post log ------------------------------------------------------
 
