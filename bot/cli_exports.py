@@ -1,4 +1,8 @@
-"""`python -m bot gantt OUT` and `python -m bot export ical|report|csv OUT`: the plan as files."""
+"""`python -m bot gantt OUT` and `python -m bot export ical|report|csv OUT`: the plan as files.
+
+`export report` writes the Sachbericht as Word, PDF or Markdown (`--format`, else by the
+file's extension); `export csv` every update and milestone mark for scripts.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from bot.files import (
     report_period,
 )
 from bot.messages import Context, local_today
-from bot.report_export import updates_csv
+from bot.report_export import REPORT_FORMATS, updates_csv
 
 EXPORT_MODES = ("gantt", "export")
 OUT_HELP = "Zieldatei; „-“ schreibt auf die Standardausgabe"
@@ -30,12 +34,15 @@ def add_export_parsers(sub: Any) -> None:
     kinds = export.add_subparsers(dest="kind", required=True)
     kinds.add_parser("ical", help="Meilensteine und Sitzungen als iCalendar (.ics)").add_argument(
         "out", help=OUT_HELP)
-    report = kinds.add_parser("report", help="Sachbericht als Markdown (.md)")
+    report = kinds.add_parser("report", help="Sachbericht als Word (.docx), PDF oder Markdown")
     report.add_argument("--period", default="",
                         help="Zeitraum, z. B. 2026 oder „Q3 2026“ (Standard: dieses Jahr)")
+    report.add_argument("--format", choices=REPORT_FORMATS, default=None,
+                        help="docx, pdf oder md (Standard: nach der Endung der Zieldatei, "
+                             "sonst md)")
     report.add_argument("out", help=OUT_HELP)
-    kinds.add_parser("csv", help="alle Meldungen als CSV für Excel").add_argument(
-        "out", help=OUT_HELP)
+    kinds.add_parser("csv", help="alle Meldungen und erreichten Meilensteine als CSV "
+                     "(für Skripte)").add_argument("out", help=OUT_HELP)
 
 
 def export_data(args: argparse.Namespace, ctx: Context, now: datetime) -> bytes:
@@ -49,8 +56,16 @@ def export_data(args: argparse.Namespace, ctx: Context, now: datetime) -> bytes:
         if period is None:
             raise UsageError(f"„{args.period}“ ist kein Berichtszeitraum "
                              "(z. B. 2026, „Q3 2026“ oder „Juni 2026“).")
-        return report_attachment(ctx, period, now).data
-    return updates_csv(ctx.plan, ctx.store.updates(), ctx.settings.timezone)
+        return report_attachment(ctx, period, now, report_format(args.format, args.out)).data
+    return updates_csv(ctx.plan, ctx.store.updates(), ctx.settings.timezone, ctx.store.marks())
+
+
+def report_format(chosen: str | None, out: str) -> str:
+    """--format, else the target's extension (bericht.pdf), else Markdown as before."""
+    if chosen:
+        return chosen
+    suffix = Path(out).suffix.lower().lstrip(".")
+    return suffix if suffix in REPORT_FORMATS else "md"
 
 
 def write_out(target: str, data: bytes) -> str:

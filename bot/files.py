@@ -1,4 +1,4 @@
-"""Files in the chat: /zeitplan (Gantt chart), /kalender (iCalendar), /bericht (Markdown)."""
+"""Files in the chat: /zeitplan (Gantt chart), /kalender (iCalendar), /bericht (Word or PDF)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from bot.calendar_export import calendar_file
 from bot.calendar_feed import subscription_command
 from bot.format import esc, short_day
 from bot.messages import Attachment, Command, Context, Incoming, Reply, local_today
-from bot.report_export import report_markdown
+from bot.report_document import report_document
+from bot.report_export import render_report
 from bot.timeline import timeline_text
-from workflows.periods import Period, parse_period, year_period
+from workflows.periods import MONTH_NAMES, Period, parse_period, year_period
 from workflows.plan import Plan
 from workflows.queries import norm, plan_overview, programme_over
 from workflows.report import period_report, programme_period
@@ -59,6 +60,23 @@ def calendar_attachment(ctx: Context, now: datetime) -> Attachment:
     return Attachment(CALENDAR_FILE, data, "document", caption, fallback)
 
 
+# Words after the period that ask for a format: "/bericht 2026 pdf".
+REPORT_FORMAT_WORDS = {"pdf": "pdf", "word": "docx", "docx": "docx", "doc": "docx"}
+FORMAT_NAMES = {"docx": "Word-Datei", "pdf": "PDF", "md": "Markdown"}
+
+
+def split_report_format(args: str) -> tuple[str, str]:
+    """ "2026 pdf" → ("2026", "pdf"); without a format word the report is a Word file."""
+    words = args.split()
+    formats = [REPORT_FORMAT_WORDS[w.lower().strip(".")] for w in words
+               if w.lower().strip(".") in REPORT_FORMAT_WORDS]
+    rest = [w for w in words if w.lower().strip(".") not in REPORT_FORMAT_WORDS]
+    fmt = formats[-1] if formats else "docx"
+    if rest and rest[-1].lower() in ("als", "im", "in"):  # "/bericht 2026 als PDF"
+        rest.pop()
+    return " ".join(rest), fmt
+
+
 def report_period(args: str, today: date, plan: Plan | None = None) -> Period | None:
     """ "" (this year), "2026", "Q3 2026", "Juni 2026", "letztes Quartal"; None if unclear.
 
@@ -86,15 +104,33 @@ def _slug(period: Period) -> str:
     return str(period.start.year)
 
 
-def report_attachment(ctx: Context, period: Period, now: datetime) -> Attachment:
-    """The Sachbericht for `period` as a Markdown document."""
+def period_words(period: Period) -> str:
+    """What to type after /bericht for `period`: "2026", "Q3 2026", "Juni 2026", "Programm"."""
+    if period.kind == "quarter":
+        return f"Q{(period.start.month - 1) // 3 + 1} {period.start.year}"
+    if period.kind == "month":
+        return f"{MONTH_NAMES[period.start.month - 1]} {period.start.year}"
+    if period.kind == "programme":
+        return "Programm"
+    return str(period.start.year)
+
+
+def report_attachment(ctx: Context, period: Period, now: datetime,
+                      fmt: str = "docx") -> Attachment:
+    """The Sachbericht for `period` as a document: Word (docx), PDF or Markdown (md)."""
     today = local_today(ctx, now)
     report = period_report(ctx.plan, ctx.store.updates(), ctx.store.marks(), period, today)
-    data = report_markdown(ctx.plan, report, today).encode("utf-8")
+    doc = report_document(ctx.plan, report, today)
+
+    def render() -> bytes:  # from the snapshot above only: it may run in another thread
+        return render_report(doc, fmt)
+
+    what = ("als Word-Datei zum Bearbeiten" if fmt == "docx"
+            else f"als {FORMAT_NAMES.get(fmt, fmt)}")
     caption = (f"📝 <b>Sachbericht {esc(period.label)}</b> "
-               f"({short_day(period.start)} – {short_day(period.end)}) als Markdown: "
-               f"Übersicht, dann je Arbeitspaket Stand, Meilensteine und die "
-               f"{report.update_count} Meldungen des Zeitraums.")
+               f"({short_day(period.start)} – {short_day(period.end)}) {what}, ein Entwurf aus "
+               f"den {report.update_count} Meldungen des Zeitraums: Übersicht, dann je "
+               "Arbeitspaket Ziele, Umgesetztes, Meilensteine und Ausblick.")
     fallback = ("Der Bericht ließ sich nicht als Datei senden. Den Stand zeigen /plan und "
                 "/verlauf AP3 hier im Chat")
     if period.kind == "programme":
@@ -103,9 +139,12 @@ def report_attachment(ctx: Context, period: Period, now: datetime) -> Attachment
         fallback += "."
     else:  # the command line knows years, quarters and months
         fallback += ("; auf dem Server schreibt "
-                     f"<code>python -m bot export report --period {_slug(period)} bericht.md"
-                     "</code> die Datei.")
-    return Attachment(f"sachbericht-{_slug(period)}.md", data, "document", caption, fallback)
+                     f"<code>python -m bot export report --period {_slug(period)} "
+                     f"bericht.{fmt}</code> die Datei.")
+    if fmt == "docx":
+        caption += f" Als PDF: /bericht {esc(period_words(period))} pdf"
+    return Attachment(f"sachbericht-{_slug(period)}.{fmt}", render, "document", caption,
+                      fallback)
 
 
 def gantt_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> list[Reply]:
@@ -125,13 +164,14 @@ def calendar_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> l
 
 def report_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> list[Reply] | str:
     today = local_today(ctx, now)
+    args, fmt = split_report_format(args)
     period = report_period(args, today, ctx.plan)
     if period is None:
         default = ("ganze Laufzeit" if programme_over(ctx.plan, today) else "dieses Jahr")
         return (f"„{esc(args)}“ verstehe ich nicht als Berichtszeitraum. Beispiele: /bericht "
                 f"({default}), /bericht 2026, /bericht Q3 2026, /bericht letztes Quartal, "
-                "/bericht Programm (die ganze Laufzeit)")
-    return [Reply("", attachment=report_attachment(ctx, period, now))]
+                "/bericht Programm (die ganze Laufzeit), /bericht 2026 pdf")
+    return [Reply("", attachment=report_attachment(ctx, period, now, fmt))]
 
 
 COMMANDS = (
@@ -139,7 +179,7 @@ COMMANDS = (
             aliases=("gantt",)),
     Command("kalender", calendar_command, "Meilensteine und Sitzungen als Kalenderdatei (.ics); "
             "abo: die Adresse zum Abonnieren (Admins)", aliases=("ical",), usage="[abo | abo neu]"),
-    Command("bericht", report_command, "Sachbericht für einen Zeitraum als Markdown-Datei "
-            "(nach Programmende: die ganze Laufzeit)", aliases=("report",),
-            usage="[2026 | Q3 2026 | Programm]"),
+    Command("bericht", report_command, "Sachbericht für einen Zeitraum als Word-Datei, mit "
+            "„pdf“ als PDF (nach Programmende: die ganze Laufzeit)", aliases=("report",),
+            usage="[2026 | Q3 2026 | Programm] [pdf]"),
 )

@@ -1,4 +1,5 @@
-"""End-to-end: /zeitplan, /kalender and /bericht as multipart uploads to the local fake Bot API."""
+"""End-to-end: /zeitplan, /kalender, /bericht and /meldungen as multipart uploads to the local
+fake Bot API."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from icalendar import Calendar
 from bot.gantt import PIXEL_WIDTH, pixel_height
 from tests.bot_process import MEMBER_ID, BotProcess
 from tests.fake_bot_api import DEFAULT_GROUP_ID, Call, FakeBotAPI
+from tests.office_files import docx_lines
 
 pytestmark = pytest.mark.e2e
 
@@ -72,9 +74,9 @@ def test_chart_calendar_and_report_arrive_as_files(api: FakeBotAPI, tmp_path: Pa
 
         api.push_message("/bericht 2026")
         report = api.wait_for("sendDocument", count=2, predicate=ok)[1]
-        text = assert_upload(report, "document", "sachbericht-2026.md").decode("utf-8")
-        assert text.startswith("# Sachbericht 2026 – ")
-        assert "10.03.2026, Ben: AP3: Einladungen verschickt, 60 %" in text
+        lines = docx_lines(assert_upload(report, "document", "sachbericht-2026.docx"))
+        assert lines[0] == "Sachbericht 2026"
+        assert "10.03.2026, Ben: AP3: Einladungen verschickt, 60 %" in lines
         assert report.params["caption"].startswith("📝 <b>Sachbericht 2026</b>")
 
         # Nobody outside the team gets the files.

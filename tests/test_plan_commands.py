@@ -17,6 +17,7 @@ from bot.core import Core
 from bot.messages import ButtonPress, Context, Incoming, Reply
 from bot.settings import Settings
 from tests.conftest import TEST_PLAN
+from tests.office_files import docx_lines
 from workflows.plan import load_plan
 from workflows.store import Store
 
@@ -240,6 +241,8 @@ def test_after_confirming_everything_nothing_is_called_assumed(core: Core) -> No
         assert reply.attachment is not None
         if command == "/zeitplan":
             texts.append(reply.attachment.fallback_text)  # the chart's text twin
+        elif command == "/bericht 2026":
+            texts.append("\n".join(docx_lines(reply.attachment.data)))
         else:
             texts.append(reply.attachment.data.decode("utf-8"))
     assert all("angenommen" not in text for text in texts), [

@@ -23,6 +23,7 @@ from bot.files import report_period
 from bot.messages import Incoming, Reply
 from bot.settings import Settings
 from tests.conftest import TEST_PLAN
+from tests.office_files import docx_lines
 from workflows.plan import Plan, parse_plan
 from workflows.posts import (
     due_posts,
@@ -388,14 +389,15 @@ def test_report_period_after_the_end_is_the_whole_programme(plan: Plan) -> None:
 def test_bericht_after_the_end_sends_the_final_report(core: Core, now: datetime) -> None:
     [reply] = ask(core, "/bericht", now)
     file = reply.attachment
-    assert file is not None and file.filename == "sachbericht-programm.md"
+    assert file is not None and file.filename == "sachbericht-programm.docx"
     assert file.caption.startswith("📝 <b>Sachbericht Gesamtlaufzeit Q1 2025 bis Q2 2027</b> "
-                                   "(01.01.2025 – 30.06.2027) als Markdown")
+                                   "(01.01.2025 – 30.06.2027) als Word-Datei")
     assert "Verwendungsnachweis" in file.caption and "/bericht 2027" in file.caption
-    md = file.data.decode("utf-8") if isinstance(file.data, bytes) else ""
-    assert md.startswith("# Sachbericht Gesamtlaufzeit Q1 2025 bis Q2 2027 – ")
-    assert "Berichtszeitraum: 01.01.2025 – 30.06.2027" in md
-    assert "Stand der Angaben: 30.06.2027  " in md
+    assert "/bericht Programm pdf" in file.caption
+    lines = docx_lines(file.data)
+    assert lines[0] == "Sachbericht Gesamtlaufzeit Q1 2025 bis Q2 2027"
+    assert "Berichtszeitraum: 01.01.2025 – 30.06.2027" in lines
+    assert "Stand der Angaben: 30.06.2027" in lines
     # the command line knows no programme period: the fallback does not send people there
     assert "--period" not in file.fallback_text
 
@@ -403,15 +405,15 @@ def test_bericht_after_the_end_sends_the_final_report(core: Core, now: datetime)
 def test_bericht_with_a_year_after_the_end_is_that_year(core: Core) -> None:
     [reply] = ask(core, "/bericht 2027", AFTER)
     assert reply.attachment is not None
-    assert reply.attachment.filename == "sachbericht-2027.md"
+    assert reply.attachment.filename == "sachbericht-2027.docx"
 
 
 def test_bericht_programm_during_the_programme(core: Core) -> None:
     [reply] = ask(core, "/bericht Programm", DURING)
     assert reply.attachment is not None
-    assert reply.attachment.filename == "sachbericht-programm.md"
-    md = reply.attachment.data
-    assert isinstance(md, bytes) and "(der Berichtszeitraum läuft noch)" in md.decode("utf-8")
+    assert reply.attachment.filename == "sachbericht-programm.docx"
+    assert any("(der Berichtszeitraum läuft noch)" in line
+               for line in docx_lines(reply.attachment.data))
 
 
 def test_bericht_usage_names_the_default(core: Core) -> None:
@@ -423,7 +425,7 @@ def test_bericht_usage_names_the_default(core: Core) -> None:
 @pytest.mark.parametrize("command", ["/hilfe", "/start"])
 def test_help_names_the_final_report(core: Core, command: str) -> None:
     line = line_with(answer(core, command, AFTER), "/bericht [")
-    assert line.startswith("/bericht [2026 | Q3 2026 | Programm] – ")
+    assert line.startswith("/bericht [2026 | Q3 2026 | Programm] [pdf] – ")
     assert "nach Programmende: die ganze Laufzeit" in line
 
 

@@ -16,9 +16,18 @@ from bot.commands import COMMANDS
 from bot.core import Core
 from bot.files import report_period
 from bot.messages import Context, Incoming, Reply
-from bot.report_export import CSV_HEADER, report_markdown, updates_csv
+from bot.report_document import SUMMARY_COLUMNS, ReportDocument, report_document
+from bot.report_export import (
+    CSV_HEADER,
+    md_escape,
+    report_docx,
+    report_markdown,
+    report_pdf,
+    updates_csv,
+)
 from bot.settings import Settings
 from tests.conftest import TEST_PLAN
+from tests.office_files import docx, docx_lines, pdf_pages
 from tests.run_cli import run_cli
 from workflows.periods import Period, quarter_period, year_period
 from workflows.plan import Plan, load_plan
@@ -87,6 +96,17 @@ def report(plan: Plan, store: Store, period: Period, today: date = TODAY) -> Rep
     return period_report(plan, store.updates(), store.marks(), period, today)
 
 
+def markdown(plan: Plan, rep: Report) -> str:
+    return report_markdown(report_document(plan, rep, TODAY))
+
+
+def document(plan: Plan, store: Store, period: Period) -> ReportDocument:
+    return report_document(plan, report(plan, store, period), TODAY)
+
+
+# What the team writes, as written: gender stars, quotes, tags, ampersands, a formula.
+TRICKY = 'Kolleg*innen & „Gäste“ eingeladen: "Zitat", <b>fett</b>, =SUM(A1) -- 3 ... 4_5'
+
 
 # -- the report's data ------------------------------------------------------------
 
@@ -111,6 +131,8 @@ def test_year_report_rows_states_milestones_and_updates(plan: Plan, history: Sto
     assert [(s.milestone.id, s.kind) for s in ap3.open] == [("M3.3", "bald"), ("M3.4", "offen")]
     assert [u.text for u in ap3.updates] == ["BiKo 2 | Rathaus, 120 Gäste"]
     assert (rep.update_count, rep.reached_count) == (3, 2)
+    # M3.3 is due on the period's last day and was not reached by then; no reason reported
+    assert ([s.milestone.id for s in ap3.due_open], ap3.setbacks) == (["M3.3"], ())
 
 
 def test_quarter_report_while_it_runs(plan: Plan, history: Store) -> None:
@@ -121,9 +143,15 @@ def test_quarter_report_while_it_runs(plan: Plan, history: Store) -> None:
     assert [u.text for u in ap3.updates] == ["BiKo 3 verschoben"]
     assert [(s.milestone.id, s.kind) for s in ap3.open] == [("M3.3", "überfällig"),
                                                              ("M3.4", "offen")]
-    text = report_markdown(plan, rep, TODAY)
+    assert [s.milestone.id for s in ap3.due_open] == ["M3.3"]
+    assert [s.milestone.id for s in ap3.ahead] == ["M3.4"]
+    assert [u.text for u in ap3.setbacks] == ["BiKo 3 verschoben"]  # the reason reported
+    text = markdown(plan, rep)
     assert "Stand der Angaben: 03.02.2027 (der Berichtszeitraum läuft noch)  " in text
-    assert "  - M3.3 BiKo hat stattgefunden – fällig 31.12.2026 * – überfällig\n" in text
+    assert ("- M3.3 BiKo hat stattgefunden – fällig 31.12.2026 (angenommen) – überfällig\n"
+            in text)
+    assert ("- Gemeldet am 15.01.2027 von Anna Adler (verzögert): BiKo 3 verschoben\n"
+            in text)
     assert not any(r.wp.id in ("AP1", "AP2") for r in rep.rows)
 
 
@@ -134,57 +162,172 @@ def test_an_ended_ap_with_news_in_the_period_is_reported(plan: Plan, history: St
     assert [u.text for u in rep.rows[0].updates] == ["Nachtrag Bestandsaufnahme"]
 
 
-# -- Markdown ----------------------------------------------------------------------
+# -- Markdown (the command line) ----------------------------------------------------
 
 
 def test_markdown_report_at_a_fixed_date(plan: Plan, history: Store) -> None:
-    text = report_markdown(plan, report(plan, history, year_period(2026)), TODAY)
+    text = markdown(plan, report(plan, history, year_period(2026)))
     lines = text.split("\n")
     assert lines[0] == "# Sachbericht 2026 – Bildungskommunen – Arbeits- und Zeitplan"
     assert "Berichtszeitraum: 01.01.2026 – 31.12.2026  " in lines
     assert "Stand der Angaben: 31.12.2026  " in lines
-    assert "Zusammengestellt von apbot am 03.02.2027 aus den Meldungen im Team-Chat." in lines
+    assert "Erstellt am: 03.02.2027  " in lines
+    assert "*Entwurf – erzeugt aus den Meldungen im Team-Chat*" in lines
     header = lines.index("## Übersicht") + 2
-    assert lines[header] == ("| AP | Titel | Zeitraum laut Plan | Gemeldeter Stand | Fortschritt "
-                             "| Meilensteine erreicht | Meldungen |")
-    assert lines[header + 2] == ("| AP 2 | Leitbildentwicklung | Q1 2025 – Q1 2026 * "
-                                 "| abgeschlossen | 100 % | M2.1 (20.03.2026) | 1 |")
-    assert lines[header + 3] == ("| AP 3 | Bildungskonferenzen | Q1 2025 – Q2 2027 * "
-                                 "| ohne Zustand | 60 % | M3.2 (12.06.2026) | 1 |")
-    assert ("| AP 4 | Bildungsportal | Q2 2025 – Q2 2027 * | keine Meldung | – | – | 0 |"
+    assert lines[header] == ("| AP | Zeitraum laut Plan | Stand am Ende des Zeitraums | "
+                             "Fortschritt | Meilensteine erreicht/fällig |")
+    assert lines[header + 2] == ("| AP 2 Leitbildentwicklung | Q1 2025 – Q1 2026 (angenommen) "
+                                 "| abgeschlossen | 100 % | 1 / 1 |")
+    assert lines[header + 3] == ("| AP 3 Bildungskonferenzen | Q1 2025 – Q2 2027 (angenommen) "
+                                 "| ohne Zustand | 60 % | 1 / 2 |")
+    assert ("| AP 4 Bildungsportal | Q2 2025 – Q2 2027 (angenommen) | keine Meldung | – | – |"
             in lines)
     assert "Im Berichtszeitraum: 3 Meldungen, 2 Meilensteine erreicht." in lines
 
-    section = text.split("## AP 3 – Bildungskonferenzen\n\n")[1].split("\n\n")[0]
+    section = text.split("## AP 3 – Bildungskonferenzen\n\n")[1].split("\n## ")[0]
     assert section.split("\n") == [
-        "- Zeitraum laut Plan: Q1 2025 – Q2 2027 *; am 31.12.2026: läuft",
-        "- Gemeldeter Stand: ohne Zustand, Fortschritt 60 % (letzte Meldung 12.06.2026)",
-        "- Meilensteine erreicht im Berichtszeitraum:",
-        "  - M3.2 BiKo hat stattgefunden – erreicht am 12.06.2026 (fällig 30.06.2026 *)",
-        "- Offene Meilensteine:",
-        "  - M3.3 BiKo hat stattgefunden – fällig 31.12.2026 *",
-        "  - M3.4 BiKo hat stattgefunden – fällig 30.06.2027 *",
-        "- Meldungen im Berichtszeitraum (1):",
-        "  - 12.06.2026, Ben Berg: BiKo 2 | Rathaus, 120 Gäste",
+        "Zeitraum laut Plan: Q1 2025 – Q2 2027 (angenommen); am 31.12.2026: läuft. Stand am "
+        "31.12.2026: ohne Zustand, Fortschritt 60 % (letzte Meldung 12.06.2026).",
+        "",
+        "### Ziele laut Plan",
+        "",
+        "Themenerarbeitung und Konzeption, Organisation und Durchführung, Nacharbeit",
+        "",
+        "### Umgesetzt im Berichtszeitraum (1 Meldung)",
+        "",
+        "- 12.06.2026, Ben Berg: BiKo 2 \\| Rathaus, 120 Gäste",
+        "",
+        "### Erreichte Meilensteine",
+        "",
+        "- M3.2 BiKo hat stattgefunden – erreicht am 12.06.2026 (fällig 30.06.2026 "
+        "(angenommen))",
+        "",
+        "### Fällig und nicht erreicht",
+        "",
+        "- M3.3 BiKo hat stattgefunden – fällig 31.12.2026 (angenommen)",
+        "",
+        "Gründe laut Meldungen:",
+        "",
+        "- Gründe wurden im Team-Chat nicht gemeldet.",
+        "",
+        "### Ausblick",
+        "",
+        "- Laut Plan läuft AP 3 bis Q2 2027.",
+        "- Nächster Meilenstein: M3.4 BiKo hat stattgefunden – fällig 30.06.2027 (angenommen)",
+        "",
     ]
-    assert ("  - 01.10.2026, Ben Berg (weitergeleitet von Presseamt): Flyer gedruckt"
-            in lines)
-    assert "- Meldungen im Berichtszeitraum (0): keine" in lines  # e.g. AP 4
+    # a line break in a report stays one, forwarded reports say from where
+    assert "- 01.10.2026, Ben Berg (weitergeleitet von Presseamt): Flyer\\\n  gedruckt" in text
     assert "Irrtum" not in text and "BiKo 3 verschoben" not in text
 
 
-def test_markdown_escapes_pipes_in_the_table(plan: Plan, store: Store) -> None:
+@pytest.mark.parametrize("text", [
+    TRICKY, "# keine Überschrift", "- kein Punkt", "1. keine Liste", "> kein Zitat",
+    "a\\b `c` [d](e) ~~f~~ &amp; &#169; <!-- g -->", "Zeile 1\nZeile 2", "===", "+ x", "*",
+])
+def test_markdown_escaping_keeps_user_text_as_written(text: str) -> None:
+    from markdown_it import MarkdownIt
+
+    rendered = MarkdownIt("commonmark", {"html": True}).enable("table").render(
+        md_escape(text))
+    # CommonMark's HTML holds the text escaped once; nothing became markup.
+    import html
+    plain = html.unescape(rendered.removeprefix("<p>").removesuffix("</p>\n"))
+    assert plain == text
+
+
+def test_markdown_escapes_pipes_and_markup_in_the_table(plan: Plan, store: Store) -> None:
     from dataclasses import replace
 
-    odd = replace(plan, work_packages=(replace(plan.work_packages[0], title="A | B"),))
-    text = report_markdown(odd, report(odd, store, year_period(2025)), TODAY)
-    assert "| AP 1 | A \\| B |" in text
+    odd = replace(plan, work_packages=(replace(plan.work_packages[0], title="A | B *C*"),))
+    text = markdown(odd, report(odd, store, year_period(2025)))
+    assert "| AP 1 A \\| B \\*C\\* |" in text
 
 
 def test_report_of_an_empty_store(plan: Plan, store: Store) -> None:
-    text = report_markdown(plan, report(plan, store, year_period(2026)), TODAY)
+    text = markdown(plan, report(plan, store, year_period(2026)))
     assert "Im Berichtszeitraum: 0 Meldungen, 0 Meilensteine erreicht." in text
-    assert text.count("| keine Meldung | – | – | 0 |") == 12
+    assert text.count("| keine Meldung | – |") == 12
+
+
+# -- Word ---------------------------------------------------------------------------------
+
+
+def test_word_report_reads_back_with_python_docx(plan: Plan, history: Store) -> None:
+    add(history, "AP3", "2026-11-20", TRICKY, BEN)
+    data = report_docx(document(plan, history, year_period(2026)))
+    word = docx(data)
+    assert word.core_properties.title == "Sachbericht 2026"
+    assert word.core_properties.language == "de-DE"
+    lines = docx_lines(data)
+    assert lines[:5] == ["Sachbericht 2026",
+                         "Programm: Bildungskommunen – Arbeits- und Zeitplan",
+                         "Berichtszeitraum: 01.01.2026 – 31.12.2026",
+                         "Stand der Angaben: 31.12.2026", "Erstellt am: 03.02.2027"]
+    assert "Entwurf – erzeugt aus den Meldungen im Team-Chat" in lines
+    # the team's text exactly as written, dated, with its author; the withdrawn one left out
+    assert f"20.11.2026, Ben Berg: {TRICKY}" in lines
+    assert "12.06.2026, Ben Berg: BiKo 2 | Rathaus, 120 Gäste" in lines
+    assert "Irrtum" not in "\n".join(lines)
+
+    [table] = word.tables
+    assert tuple(c.text for c in table.rows[0].cells) == SUMMARY_COLUMNS
+    assert len(table.rows) == 1 + 12
+    assert [c.text for c in table.rows[2].cells] == [
+        "AP 3 Bildungskonferenzen", "Q1 2025 – Q2 2027 (angenommen)", "ohne Zustand", "60 %",
+        "1 / 2"]
+    widths = [col.width.cm for col in table.columns]
+    assert 16.5 < sum(widths) < 17.5  # the page's width between its margins
+    assert widths[0] == max(widths) and min(widths) > 2.5  # the AP column, none squeezed
+
+    headings = [(p.style.name, p.text) for p in word.paragraphs
+                if p.style.name.startswith("Heading")]
+    ap3 = headings.index(("Heading 1", "AP 3 – Bildungskonferenzen"))
+    assert headings[ap3:ap3 + 6] == [
+        ("Heading 1", "AP 3 – Bildungskonferenzen"), ("Heading 2", "Ziele laut Plan"),
+        ("Heading 2", "Umgesetzt im Berichtszeitraum (2 Meldungen)"),
+        ("Heading 2", "Erreichte Meilensteine"), ("Heading 2", "Fällig und nicht erreicht"),
+        ("Heading 2", "Ausblick")]
+    bullets = [p.text for p in word.paragraphs if p.style.name == "List Bullet"]
+    assert "M3.2 BiKo hat stattgefunden – erreicht am 12.06.2026 (fällig 30.06.2026 " \
+           "(angenommen))" in bullets
+
+
+def test_word_report_keeps_line_breaks_and_replaces_only_unwritable_characters(
+        plan: Plan, store: Store) -> None:
+    add(store, "AP3", "2026-05-04", "Zeile 1\nZeile 2\x07 😀")
+    lines = docx_lines(report_docx(document(plan, store, year_period(2026))))
+    assert "04.05.2026, Anna Adler: Zeile 1\nZeile 2\ufffd 😀" in lines
+
+
+# -- PDF ------------------------------------------------------------------------------------
+
+
+def test_pdf_report_has_the_same_content(plan: Plan, history: Store) -> None:
+    add(history, "AP3", "2026-11-20", TRICKY, BEN)
+    pages = pdf_pages(report_pdf(document(plan, history, year_period(2026))))
+    assert 3 <= len(pages) <= 12
+    first = pages[0]
+    assert first.startswith("Sachbericht 2026\n")
+    assert "Entwurf – erzeugt aus den Meldungen im Team-Chat" in first
+    assert "Stand am Ende" in first and "Meilensteine" in first  # the summary table
+    for n, page in enumerate(pages, start=1):
+        assert page.rstrip().endswith(f"Sachbericht 2026 – Seite {n} von {len(pages)}")
+    flat = " ".join(" ".join(pages).split())
+    assert f"20.11.2026, Ben Berg: {TRICKY}" in flat
+    assert "AP 13 – Spezialisierte" in flat or "AP 13 – spezialisierte" in flat
+    assert "Irrtum" not in flat
+
+
+def test_reports_are_quick(plan: Plan, history: Store) -> None:
+    import time
+
+    doc = document(plan, history, year_period(2026))
+    started = time.perf_counter()
+    report_docx(doc)
+    report_pdf(doc)
+    # About 1.5 s here with the imports (0.3 s Word, 1.2 s PDF); generous for a busy machine.
+    assert time.perf_counter() - started < 10
 
 
 # -- periods and the command ------------------------------------------------------------
@@ -216,22 +359,34 @@ def core(settings: Settings, plan: Plan, history: Store) -> Core:
     return Core(Context(settings, plan, history), COMMANDS)
 
 
-def test_bericht_sends_markdown_as_a_document(core: Core) -> None:
+def test_bericht_sends_word_and_on_request_pdf(core: Core) -> None:
     [reply] = ask(core, "/bericht 2026")
     file = reply.attachment
     assert file is not None and file.kind == "document"
-    assert file.filename == "sachbericht-2026.md"
-    assert file.caption == ("📝 <b>Sachbericht 2026</b> (01.01.2026 – 31.12.2026) als Markdown: "
-                            "Übersicht, dann je Arbeitspaket Stand, Meilensteine und die "
-                            "3 Meldungen des Zeitraums.")
-    assert file.data.decode("utf-8").startswith("# Sachbericht 2026 – ")
-    assert "export report --period 2026" in file.fallback_text
+    assert file.filename == "sachbericht-2026.docx"
+    assert not file.is_rendered  # drawn by the front-end, in a worker thread
+    assert file.caption == (
+        "📝 <b>Sachbericht 2026</b> (01.01.2026 – 31.12.2026) als Word-Datei zum Bearbeiten, "
+        "ein Entwurf aus den 3 Meldungen des Zeitraums: Übersicht, dann je Arbeitspaket Ziele, "
+        "Umgesetztes, Meilensteine und Ausblick. Als PDF: /bericht 2026 pdf")
+    assert docx_lines(file.data)[0] == "Sachbericht 2026"
+    assert "export report --period 2026 bericht.docx" in file.fallback_text
+    for text in ("/bericht 2026 pdf", "/bericht PDF 2026", "/bericht 2026 als PDF"):
+        [pdf] = ask(core, text)
+        assert pdf.attachment is not None, text
+        assert pdf.attachment.filename == "sachbericht-2026.pdf"
+        assert " als PDF, ein Entwurf" in pdf.attachment.caption
+    assert pdf_pages(pdf.attachment.data)[0].startswith("Sachbericht 2026\n")
     [quarter] = ask(core, "/report Q3 2026")
     assert quarter.attachment is not None
-    assert quarter.attachment.filename == "sachbericht-2026-Q3.md"
-    [this_year] = ask(core, "/bericht")
+    assert quarter.attachment.filename == "sachbericht-2026-Q3.docx"
+    assert quarter.attachment.caption.endswith("Als PDF: /bericht Q3 2026 pdf")
+    [month] = ask(core, "/bericht Juni 2026 word")
+    assert month.attachment is not None
+    assert month.attachment.caption.endswith("Als PDF: /bericht Juni 2026 pdf")
+    [this_year] = ask(core, "/bericht pdf")
     assert this_year.attachment is not None
-    assert this_year.attachment.filename == "sachbericht-2027.md"
+    assert this_year.attachment.filename == "sachbericht-2027.pdf"
 
 
 def test_bericht_explains_a_period_it_does_not_understand(core: Core) -> None:
@@ -254,24 +409,31 @@ def read_csv(data: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=";"))
 
 
-def test_csv_has_every_update_for_german_excel(plan: Plan, history: Store) -> None:
+def test_csv_has_every_update_and_milestone_numbered_without_gaps(plan: Plan,
+                                                                 history: Store) -> None:
     add(history, "AP5", "2026-11-02", "=SUMME(A1:A9) und - Strich", ANNA, percent=10)
     add(history, "AP5", "2026-11-03", "- erledigt", ANNA)
-    rows = read_csv(updates_csv(plan, history.updates(), TZ))
+    rows = read_csv(updates_csv(plan, history.updates(), TZ, history.marks()))
     assert tuple(rows[0]) == CSV_HEADER
-    assert len(rows) == 1 + len(history.updates()) == 11
-    assert rows[1] == ["10.05.2025", "09:00", "AP 1", "Grundlagen und Analyse der "
-                       "Ausgangssituation", "Anna Adler", "Bestandsaufnahme fertig",
-                       "abgeschlossen", "", "", "nein", "1"]
-    by_text = {r[5]: r for r in rows[1:]}
-    assert by_text["BiKo 2 | Rathaus, 120 Gäste"][4] == "Ben Berg"
-    assert by_text["BiKo 2 | Rathaus, 120 Gäste"][7] == "60"
-    assert by_text["Irrtum"][9] == "ja"  # withdrawn, kept and marked
-    assert by_text["Flyer\ngedruckt"][8] == "Presseamt"  # line breaks survive quoting
-    # Excel would run these as formulas
+    assert len(rows) == 1 + len(history.updates()) + len(history.marks()) == 14
+    assert [r[0] for r in rows[1:]] == [str(n) for n in range(1, 14)]
+    assert rows[1] == ["1", "Meldung", "10.05.2025", "09:00", "AP 1", "Grundlagen und Analyse "
+                       "der Ausgangssituation", "Anna Adler", "Bestandsaufnahme fertig",
+                       "abgeschlossen", "", "", "", "nein"]
+    by_text = {r[7]: r for r in rows[1:]}
+    assert by_text["BiKo 2 | Rathaus, 120 Gäste"][6] == "Ben Berg"
+    assert by_text["BiKo 2 | Rathaus, 120 Gäste"][9] == "60"
+    assert by_text["Irrtum"][12] == "ja"  # withdrawn, kept and marked
+    assert by_text["Flyer\ngedruckt"][11] == "Presseamt"  # line breaks survive quoting
+    # the milestone reached that day comes after the day's report
+    biko = [r for r in rows[1:] if r[2] == "12.06.2026"]
+    assert [r[1] for r in biko] == ["Meldung", "Meilenstein"]
+    assert biko[1][3:] == ["", "AP 3", "Bildungskonferenzen", "Anna Adler",
+                           "BiKo hat stattgefunden", "", "", "M3.2", "", "nein"]
+    # Excel would run these as formulas, should someone open the file there
     assert "'=SUMME(A1:A9) und - Strich" in by_text
     assert "'- erledigt" in by_text
-    assert [r[0] for r in rows[1:]] == sorted((r[0] for r in rows[1:]),
+    assert [r[2] for r in rows[1:]] == sorted((r[2] for r in rows[1:]),
                                                key=lambda d: d.split(".")[::-1])
 
 
@@ -291,14 +453,19 @@ def test_cli_export_report_and_csv(settings: Settings, history: Store, tmp_path:
     assert done.stdout.startswith(f"{md} geschrieben")
     text = md.read_text(encoding="utf-8")
     assert text.startswith("# Sachbericht 2026 – ")
-    assert "  - 12.06.2026, Ben Berg: BiKo 2 | Rathaus, 120 Gäste" in text
-    done = run_cli(settings.data_dir, "export", "report", "--period", "Q3 2026", str(md))
-    assert done.returncode == 0, done.stderr
-    assert md.read_text(encoding="utf-8").startswith("# Sachbericht Q3 2026 – ")
+    assert "- 12.06.2026, Ben Berg: BiKo 2 \\| Rathaus, 120 Gäste" in text
+    # Word by --format, PDF by the file's extension
+    for extra in (["--format", "docx", str(tmp_path / "bericht.bin")],
+                  [str(tmp_path / "bericht.pdf")]):
+        done = run_cli(settings.data_dir, "export", "report", "--period", "Q3 2026", *extra)
+        assert done.returncode == 0, done.stderr
+    assert docx_lines((tmp_path / "bericht.bin").read_bytes())[0] == "Sachbericht Q3 2026"
+    assert pdf_pages((tmp_path / "bericht.pdf").read_bytes())[0].startswith(
+        "Sachbericht Q3 2026")
     done = run_cli(settings.data_dir, "export", "csv", str(table))
     assert done.returncode == 0, done.stderr
-    assert read_csv(table.read_bytes()) == read_csv(updates_csv(load_plan(PLAN_PATH),
-                                                                history.updates(), TZ))
+    assert read_csv(table.read_bytes()) == read_csv(updates_csv(
+        load_plan(PLAN_PATH), history.updates(), TZ, history.marks()))
 
 
 def test_cli_export_report_with_a_bad_period(settings: Settings, tmp_path: Path) -> None:

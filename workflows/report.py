@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from workflows.periods import Period
 from workflows.plan import Plan, WorkPackage
-from workflows.progress import MilestoneMark, Update, ap_progress, reached_milestones
+from workflows.progress import MilestoneMark, Update, ap_progress, order_key, reached_milestones
 from workflows.queries import MilestoneStatus, milestone_status
 
 
@@ -24,6 +24,22 @@ class APReport:
     reached: tuple[MilestoneStatus, ...]  # reached within the period, by date
     open: tuple[MilestoneStatus, ...]  # not reached by the as-of day, by due date
     updates: tuple[Update, ...]  # recorded within the period, not withdrawn, oldest first
+    # Reports of a delay, a block or a pause (see _setbacks): the reasons the team gave
+    # for milestones not reached.
+    setbacks: tuple[Update, ...] = ()
+
+    @property
+    def due_open(self) -> tuple[MilestoneStatus, ...]:
+        """Milestones due by the as-of day and not reached by then."""
+        return tuple(s for s in self.open if s.days_left <= 0)
+
+    @property
+    def ahead(self) -> tuple[MilestoneStatus, ...]:
+        """Milestones due after the as-of day: the plan's outlook for the AP."""
+        return tuple(s for s in self.open if s.days_left > 0)
+
+
+SETBACK_STATES = ("verzögert", "blockiert", "zurückgestellt")
 
 
 @dataclass(frozen=True)
@@ -58,6 +74,17 @@ def _phase(wp: WorkPackage, day: date) -> str:
     return "beendet" if day > wp.end.last_day else "läuft"
 
 
+def _setbacks(mine: list[Update], in_period: tuple[Update, ...],
+              state: str | None) -> tuple[Update, ...]:
+    """The period's reports of setbacks; without any, the one that set a setback state
+    still in force (an older delay that was resolved since is no reason)."""
+    here = tuple(u for u in in_period if u.state in SETBACK_STATES)
+    if here or state not in SETBACK_STATES:
+        return here
+    stated = [u for u in mine if u.state]
+    return (max(stated, key=order_key),) if stated else ()
+
+
 def period_report(plan: Plan, updates: Iterable[Update], marks: Iterable[MilestoneMark],
                   period: Period, today: date) -> Report:
     """Every AP that runs in `period` or has news in it, as it stood at the period's end.
@@ -86,5 +113,6 @@ def period_report(plan: Plan, updates: Iterable[Update], marks: Iterable[Milesto
             continue
         progress = ap_progress(mine)
         rows.append(APReport(wp, _phase(wp, as_of), progress.state, progress.percent,
-                             progress.last_update, reached_here, still_open, in_period))
+                             progress.last_update, reached_here, still_open, in_period,
+                             _setbacks(mine, in_period, progress.state)))
     return Report(period, as_of, tuple(rows))
