@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from bot.access import is_admin
 from bot.format import esc, short_day, trim
 from bot.messages import (
     Button,
@@ -19,9 +20,11 @@ from workflows.plan import WorkPackage
 from workflows.progress import Author, MilestoneMark, PendingReport, Update
 from workflows.queries import find_work_package, fold
 from workflows.recording import (
+    MessageRecords,
     Outcome,
     Report,
     last_message_of,
+    last_messages,
     message_authors,
     record,
     record_edit,
@@ -287,18 +290,65 @@ def _withdrawn_text(updates: tuple[Update, ...], marks: tuple[MilestoneMark, ...
     return f"↩️ Zurückgenommen: {', '.join(what)}{quoted}. Es zählt nicht mehr."
 
 
-def undo_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> str:
+UNDO_OFFERED = 5  # reports offered as buttons by /rueckgaengig
+
+
+def _undo_label(entry: MessageRecords, with_author: bool) -> str:
+    """ "24.11. AP 3: Einladungen verschickt…" (with the author for an admin's list)."""
+    first = entry.first
+    what = ", ".join([*(f"AP {u.ap[2:]}" for u in entry.updates),
+                      *(m.milestone for m in entry.marks)])
+    author = f"{first.author.name.split()[0]} · " if with_author and first.author.name else ""
+    text = " ".join(entry.updates[0].text.split()) if entry.updates else ""
+    if re.match(r"#?(?:ap|arbeitspaket)\s*\d", text, re.IGNORECASE):
+        what = ""  # the text names its AP itself: "AP3: Einladungen verschickt"
+    return trim(f"{first.at:%d.%m.} {author}{': '.join(p for p in (what, text) if p)}", 48)
+
+
+def _undo_buttons(entries: list[MessageRecords], with_author: bool) -> tuple[Button, ...]:
+    return tuple(Button(_undo_label(e, with_author), f"{UNDO}:{e.message_id}")
+                 for e in entries)
+
+
+def undo_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> list[Reply] | str:
+    """/rueckgaengig withdraws the sender's newest report and offers their earlier ones as
+    buttons; "/rueckgaengig liste" only offers the last ones; "/rueckgaengig alle" (admins)
+    offers the last reports of anyone in this chat."""
+    wanted = args.strip().lower()
+    if wanted in ("liste", "alle"):
+        everyone = wanted == "alle"
+        if everyone and not is_admin(ctx, msg.user_id, msg.via_console):
+            return ("Die Meldungen aller zurücknehmen dürfen nur Admins; /rueckgaengig nimmt "
+                    "Ihre eigene letzte Meldung zurück.")
+        entries = last_messages(ctx.store, msg.chat_id, None if everyone else msg.user_id,
+                                UNDO_OFFERED)
+        if not entries:
+            return ("Ich finde hier keine Meldung, die ich zurücknehmen könnte." if everyone
+                    else "Ich finde hier keine Meldung von Ihnen, die ich zurücknehmen könnte.")
+        whose = "die letzten Meldungen hier" if everyone else "Ihre letzten Meldungen"
+        return [Reply(f"Welche Meldung soll ich zurücknehmen? ({whose}, neueste zuerst)",
+                      _undo_buttons(entries, everyone))]
+    if wanted:
+        return ("So geht es: /rueckgaengig nimmt Ihre letzte Meldung zurück, "
+                "/rueckgaengig liste zeigt Ihre letzten zur Auswahl, /rueckgaengig alle "
+                "(Admins) die aller. Ich habe nichts zurückgenommen.")
+    updates: tuple[Update, ...] = ()
+    marks: tuple[MilestoneMark, ...] = ()
     if msg.message_id is not None:
         # The same command handled again (after a restart) withdraws nothing more.
         updates, marks = withdrawn_by(ctx.store, msg.chat_id, msg.message_id)
-        if updates or marks:
-            return _withdrawn_text(updates, marks)
-    message_id = last_message_of(ctx.store, msg.user_id, msg.chat_id)
-    if message_id is None:
-        return "Ich finde hier keine Meldung von Ihnen, die ich zurücknehmen könnte."
-    updates, marks = withdraw_message(ctx.store, msg.chat_id, message_id, now,
-                                      by=msg.message_id)
-    return _withdrawn_text(updates, marks)
+    if not updates and not marks:
+        message_id = last_message_of(ctx.store, msg.user_id, msg.chat_id)
+        if message_id is None:
+            return "Ich finde hier keine Meldung von Ihnen, die ich zurücknehmen könnte."
+        updates, marks = withdraw_message(ctx.store, msg.chat_id, message_id, now,
+                                          by=msg.message_id)
+    text = _withdrawn_text(updates, marks)
+    earlier = last_messages(ctx.store, msg.chat_id, msg.user_id, UNDO_OFFERED - 1)
+    if not earlier:
+        return text
+    return [Reply(f"{text}\nEine frühere Meldung auch zurücknehmen?",
+                  _undo_buttons(earlier, False))]
 
 
 def on_press(ctx: Context, press: ButtonPress, now: datetime, admin: bool) -> PressResult:
@@ -373,7 +423,8 @@ def history_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> st
 
 COMMANDS = (
     Command("update", update_command, "Fortschritt melden", usage="AP3 Text"),
-    Command("rueckgaengig", undo_command, "Ihre letzte Meldung zurücknehmen", aliases=("undo",)),
+    Command("rueckgaengig", undo_command, "Ihre letzte Meldung zurücknehmen, frühere zur Auswahl",
+            aliases=("undo",), usage="[liste | alle]"),
     Command("verlauf", history_command, "Alle Meldungen zu einem Arbeitspaket",
             usage="AP3 [Anzahl]"),
 )

@@ -740,3 +740,42 @@ def test_a_report_typed_at_the_console_carries_the_console_name(
     console.say("/verlauf AP3")
     assert "Anna Schulze: AP3: Einladungen verschickt" in out.getvalue()
     assert "Konsole" not in out.getvalue()
+
+
+# -- /rueckgaengig: the last reports to choose from -------------------------------------------
+
+
+def test_undo_offers_the_authors_earlier_reports(core: Core, store: Store) -> None:
+    ask(core, "AP3: Einladungen verschickt", message_id=601, date=NOW - timedelta(hours=3))
+    ask(core, "AP5: Steuerungsgruppe vorbereitet", user_id=BERT, message_id=602,
+        date=NOW - timedelta(hours=2))
+    ask(core, "/update AP4 Prototyp steht", message_id=603, date=NOW - timedelta(hours=1))
+    ask(core, "AP8: Pressemitteilung raus", message_id=604)
+    [reply] = ask(core, "/rueckgaengig", message_id=605)
+    assert "Zurückgenommen: AP 8" in reply.text
+    assert [(b.label, b.data) for b in reply.buttons] == [
+        ("26.11. AP 4: Prototyp steht", "undo:603"),
+        ("26.11. AP3: Einladungen verschickt", "undo:601")]  # not Bert's
+    # handled again after a restart: nothing more is withdrawn, the same buttons are offered
+    [again] = ask(core, "/rueckgaengig", message_id=605)
+    assert again == reply
+    assert sorted(u.ap for u in live(store)) == ["AP3", "AP4", "AP5"]
+    assert press(core, "undo:601", ANNA).notice == "Zurückgenommen."
+    assert sorted(u.ap for u in live(store)) == ["AP4", "AP5"]
+
+
+def test_undo_list_withdraws_nothing_and_admins_see_everyones(core: Core, store: Store) -> None:
+    ask(core, "AP3: Einladungen verschickt", message_id=611, date=NOW - timedelta(hours=1))
+    ask(core, "AP5: Steuerungsgruppe vorbereitet", user_id=BERT, message_id=612)
+    [mine] = ask(core, "/rueckgaengig liste")
+    assert [b.data for b in mine.buttons] == ["undo:611"]
+    assert "nur Admins" in answer(core, "/rueckgaengig alle")
+    [everyone] = ask(core, "/rueckgaengig alle", user_id=ADMIN)
+    assert [(b.label, b.data) for b in everyone.buttons] == [
+        ("26.11. Bert · AP5: Steuerungsgruppe vorbereitet", "undo:612"),
+        ("26.11. Anna · AP3: Einladungen verschickt", "undo:611")]
+    assert len(live(store)) == 2  # a list withdraws nothing
+    assert "nur, wer die Meldung geschrieben hat" in press(core, "undo:612", ANNA).notice
+    assert press(core, "undo:612", ADMIN).notice == "Zurückgenommen."
+    assert "So geht es: /rueckgaengig" in answer(core, "/rueckgaengig AP3")
+    assert [u.ap for u in live(store)] == ["AP3"]

@@ -257,12 +257,42 @@ def _apply_edit(store: Store, plan: Plan, report: Report, rec: Recognized, reach
 
 def last_message_of(store: Store, author_id: int, chat_id: int) -> int | None:
     """The message id of the author's newest live record in a chat."""
+    newest = last_messages(store, chat_id, author_id, 1)
+    return newest[0].message_id if newest else None
+
+
+@dataclass(frozen=True)
+class MessageRecords:
+    """The live records of one message: what withdrawing that message takes back."""
+
+    message_id: int
+    updates: tuple[Update, ...]
+    marks: tuple[MilestoneMark, ...]
+
+    @property
+    def first(self) -> Update | MilestoneMark:
+        return self.updates[0] if self.updates else self.marks[0]
+
+
+def last_messages(store: Store, chat_id: int, author_id: int | None = None,
+                  count: int = 5) -> list[MessageRecords]:
+    """The newest `count` messages in a chat with live records (of one author, or of
+    anyone), newest first."""
     records: list[Update | MilestoneMark] = [*store.updates(), *store.marks()]
-    mine = [r for r in records if r.author.id == author_id and r.chat_id == chat_id
-            and not r.withdrawn and r.message_id is not None]
-    if not mine:
-        return None
-    return max(mine, key=lambda r: (r.at, r.id or 0)).message_id
+    live = [r for r in records if r.chat_id == chat_id and not r.withdrawn
+            and r.message_id is not None and (author_id is None or r.author.id == author_id)]
+    live.sort(key=lambda r: (r.at, r.id or 0), reverse=True)
+    order: list[int] = []
+    for r in live:
+        if r.message_id is not None and r.message_id not in order:
+            order.append(r.message_id)
+    found = []
+    for message_id in order[:count]:
+        mine = [r for r in live if r.message_id == message_id]
+        found.append(MessageRecords(
+            message_id, tuple(r for r in mine if isinstance(r, Update)),
+            tuple(r for r in mine if isinstance(r, MilestoneMark))))
+    return found
 
 
 def message_authors(store: Store, chat_id: int, message_id: int) -> set[int]:
