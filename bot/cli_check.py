@@ -117,7 +117,7 @@ class Probe:
     def __post_init__(self) -> None:
         self.bad_variables = {}
         env = dict(self.env)
-        for name in ("APBOT_TIMEZONE", *ID_VARIABLES):
+        for name in ("APBOT_TIMEZONE", "TELEGRAM_BOT_TOKEN_FILE", *ID_VARIABLES):
             try:
                 settings_from_env({name: env.get(name, "")})
             except SettingsError as err:
@@ -344,6 +344,10 @@ def check_database(probe: Probe) -> Iterable[Row]:
 def check_telegram(probe: Probe) -> Iterable[Row]:
     """Token, bot name, team chat, membership, privacy mode, webhook."""
     settings = probe.settings
+    if "TELEGRAM_BOT_TOKEN_FILE" in probe.bad_variables:
+        yield fail(probe.bad_variables["TELEGRAM_BOT_TOKEN_FILE"],
+                   "den Pfad prüfen, und dass der Benutzer von apbot die Datei lesen darf.")
+        return
     if settings.token is None:
         if not any(probe.env.get(name, "").strip() for name in MATRIX_VARIABLES):
             yield warn("Kein TELEGRAM_BOT_TOKEN: apbot läuft in der Konsole, nicht in "

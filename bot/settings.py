@@ -86,6 +86,21 @@ def _base_url(name: str, value: str) -> str | None:
     return url
 
 
+def _token_file(env: Mapping[str, str]) -> str | None:
+    """The token from TELEGRAM_BOT_TOKEN_FILE (a container secret, a systemd credential)."""
+    name = env.get("TELEGRAM_BOT_TOKEN_FILE", "").strip()
+    if not name:
+        return None
+    try:
+        with open(name, encoding="utf-8") as file:
+            return file.read(4096).strip() or None
+    except (OSError, UnicodeDecodeError) as err:
+        reason = getattr(err, "strerror", None) or type(err).__name__
+        raise SettingsError(
+            f"TELEGRAM_BOT_TOKEN_FILE: {name} lässt sich nicht lesen ({reason})."
+        ) from None
+
+
 def settings_from_env(env: Mapping[str, str]) -> Settings:
     """Read APBOT_* and TELEGRAM_* variables; raise SettingsError naming the bad one."""
     tz_name = env.get("APBOT_TIMEZONE", "").strip() or "Europe/Berlin"
@@ -105,7 +120,7 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
         plan_path = SHIPPED_PLAN
     team = env.get("APBOT_TEAM_CHAT_ID", "").strip()
     return Settings(
-        token=env.get("TELEGRAM_BOT_TOKEN", "").strip() or None,
+        token=env.get("TELEGRAM_BOT_TOKEN", "").strip() or _token_file(env),
         api_base_url=env.get("TELEGRAM_API_BASE_URL", "").strip() or DEFAULT_API_BASE_URL,
         team_chat_id=_chat_id("APBOT_TEAM_CHAT_ID", team) if team else None,
         allowed_chat_ids=_id_list("APBOT_ALLOWED_CHAT_IDS", env.get("APBOT_ALLOWED_CHAT_IDS", "")),

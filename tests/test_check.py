@@ -310,3 +310,17 @@ def test_the_command_line(api: FakeBotAPI, data: Path) -> None:
     assert "APBOT_ADMIN_IDS: „Anna“" in done.stdout
     for secret in (SECRET, "AAHwrongwrong"):
         assert secret not in done.stdout + done.stderr
+
+
+def test_token_from_a_file(api: FakeBotAPI, data: Path, tmp_path: Path) -> None:
+    """TELEGRAM_BOT_TOKEN_FILE (a container secret, a systemd credential)."""
+    secret = tmp_path / "token"
+    secret.write_text(TOKEN + "\n")
+    env = env_for(data, api, TELEGRAM_BOT_TOKEN="", TELEGRAM_BOT_TOKEN_FILE=str(secret))
+    code, lines = check(env)
+    assert code == 0, lines
+    line_with(lines, "Telegram kennt das Token")
+    env["TELEGRAM_BOT_TOKEN_FILE"] = str(tmp_path / "missing")
+    code, lines = check(env)
+    assert code == 1
+    assert "missing lässt sich nicht lesen" in line_with(lines, "TELEGRAM_BOT_TOKEN_FILE")
