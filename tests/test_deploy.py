@@ -189,3 +189,31 @@ def test_image_health_check_runs_the_quick_self_check(tmp_path: Path) -> None:
                           timeout=60, check=False)
     assert done.returncode == 1
     assert "❌" in done.stdout
+
+
+def test_apbotctl_runs_the_commands_with_the_services_settings(tmp_path: Path) -> None:
+    """deploy/apbotctl reads the settings file as root and runs `python -m bot` as the
+    service's user (here: the user running the tests, which must be root for runuser)."""
+    import os
+    import pwd
+
+    if os.geteuid() != 0 or shutil.which("runuser") is None:
+        pytest.skip("apbotctl needs root and runuser")
+    data = tmp_path / "data"
+    settings = tmp_path / "apbot.env"
+    example = (REPO / "deploy" / "apbot.env.example").read_text()
+    settings.write_text(example + f"APBOT_DATA_DIR={data}\n")
+    env = clean_env(APBOT_ENV_FILE=str(settings), APBOT_PYTHON=sys.executable,
+                    APBOT_USER=pwd.getpwuid(os.geteuid()).pw_name)
+    ctl = str(REPO / "deploy" / "apbotctl")
+    done = subprocess.run([ctl, "check", "--quick"], env=env, capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"Das Datenverzeichnis {data} gibt es noch nicht" in done.stdout
+    assert "Team-Chat eingetragen: -1001234567890" in done.stdout  # from the file
+    assert "ABC-replace" not in done.stdout + done.stderr
+    data.mkdir()
+    done = subprocess.run([ctl, "backups"], env=env, capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 0
+    assert f"Noch keine Sicherung in {data / 'backups'}" in done.stdout
