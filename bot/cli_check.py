@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import pwd
 import shutil
 import sys
 import tempfile
@@ -117,13 +118,20 @@ class Probe:
     def __post_init__(self) -> None:
         self.bad_variables = {}
         env = dict(self.env)
-        for name in ("APBOT_TIMEZONE", "TELEGRAM_BOT_TOKEN_FILE", *ID_VARIABLES):
+        while True:
+            # Each SettingsError names its variable first ("APBOT_ADMIN_IDS: …"): leave
+            # that one out and read again, until the rest reads.
             try:
-                settings_from_env({name: env.get(name, "")})
+                self.settings = settings_from_env(env)
+                break
             except SettingsError as err:
+                name = str(err).partition(":")[0].strip()
                 self.bad_variables[name] = str(err)
-                env.pop(name, None)
-        self.settings = settings_from_env(env)
+                if name not in env:  # not named as expected: the defaults, but where
+                    keep = ("APBOT_DATA_DIR", "APBOT_PLAN")
+                    self.settings = settings_from_env({k: env[k] for k in keep if k in env})
+                    break
+                del env[name]
         self.now = self.now.astimezone(self.settings.timezone)
 
     def redact(self, text: str) -> str:
@@ -196,6 +204,9 @@ def check_settings(probe: Probe) -> Iterable[Row]:
         yield fail(bad["APBOT_ALLOWED_CHAT_IDS"], "Chat-IDs mit Komma getrennt eintragen.")
     elif settings.allowed_chat_ids:
         yield ok("Weitere Chats: " + ", ".join(map(str, sorted(settings.allowed_chat_ids))))
+    for name, message in bad.items():
+        if name not in (*ID_VARIABLES, "APBOT_TIMEZONE", "TELEGRAM_BOT_TOKEN_FILE"):
+            yield fail(message, "den Wert korrigieren (die Variablen stehen in der README).")
     if "APBOT_TIMEZONE" in bad:
         yield fail(bad["APBOT_TIMEZONE"], "eine Zeitzone wie Europe/Berlin eintragen.")
     else:
@@ -235,6 +246,13 @@ def _writable(directory: Path) -> OSError | None:
     with contextlib.suppress(OSError):
         os.unlink(name)
     return None
+
+
+def _user_name(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
 
 
 def _reason(err: OSError) -> str:
@@ -278,6 +296,11 @@ def check_data_dir(probe: Probe) -> Iterable[Row]:
                    f"{', '.join(str(p) for p in unwritable)}.", advice)
     else:
         yield ok(f"{where} ist beschreibbar")
+        owner = data_dir.stat().st_uid
+        if os.geteuid() == 0 and owner != 0:
+            yield warn(f"Die Prüfung läuft als root, das Datenverzeichnis gehört dem Benutzer "
+                       f"{_user_name(owner)}: für root ist es immer beschreibbar.",
+                       "mit `apbotctl check` als Benutzer des Dienstes prüfen.")
     try:
         usage = probe.disk_usage(data_dir)
     except OSError as err:

@@ -324,3 +324,22 @@ def test_token_from_a_file(api: FakeBotAPI, data: Path, tmp_path: Path) -> None:
     code, lines = check(env)
     assert code == 1
     assert "missing lässt sich nicht lesen" in line_with(lines, "TELEGRAM_BOT_TOKEN_FILE")
+
+
+def test_any_bad_setting_is_named_and_the_rest_still_checked(data: Path) -> None:
+    code, lines = check(env_for(data, None, APBOT_CALENDAR_PORT="achtzig",
+                                APBOT_ADMIN_IDS="Anna"))
+    assert code == 1
+    assert line_with(lines, "APBOT_CALENDAR_PORT").startswith("❌")
+    assert line_with(lines, "APBOT_ADMIN_IDS: „Anna“").startswith("❌")
+    line_with(lines, "Team-Chat eingetragen")
+    line_with(lines, "Plan ")
+
+
+def test_root_checking_a_directory_of_another_user_is_told(data: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("only root writes into any directory")
+    data.mkdir(parents=True)
+    os.chown(data, 12345, 12345)
+    _, lines = check(env_for(data, None))
+    assert "apbotctl check" in line_with(lines, "Die Prüfung läuft als root")
