@@ -7,6 +7,8 @@ conservative (issue 14: a misfiled chat message costs more trust than a missed o
   a heading ("AP 3: …", "AP 3 – …"), a state word or a percentage right with it. An AP
   after a preposition ("Fragen zu AP 11", "wegen AP 10", "für AP 5") is mentioned in
   passing; file paths ("S:\\Bildung\\AP3") and file names ("AP7_final.docx") name none;
+  an AP's title as the heading ("Bildungsportal: Prototyp steht") names that AP when the
+  rest reports something (a state word, a percentage, a done-word or a participle);
 - "abgeschlossen" is the AP's state only when said of the AP itself ("AP 12
   abgeschlossen", "AP3 ist durch"); "AP 10: Flyer fertig" is progress on a running AP;
 - a state word under a negation ("noch nicht fertig", "läuft noch nicht") sets nothing;
@@ -507,6 +509,57 @@ def _ap_label(ap_ids: list[str]) -> str:
     return " und ".join(f"AP {a[2:]}" for a in ap_ids)
 
 
+# "Bildungsportal: Prototyp steht", "Netzwerkarbeit – Vortrag gehalten": an AP named by its
+# title as the heading of a message (no digits in the heading, then ":" or a dash).
+TITLE_HEADING = re.compile(r"^\s*([^\W\d_][^\d:–\n]{3,70}?)\s*(?::|\s[–-]\s)(.*)$", re.DOTALL)
+# What makes the rest of such a message a report (stricter than after "AP 4:"): a state
+# word, a percentage, a done-word or a participle ("gehalten", "verschickt"), "steht".
+TITLE_REPORT = re.compile(rf"\b(?:{DONE_VERBS}|steht|stehen|raus|online|live|"
+                          r"(?:ab|an|auf|aus|bei|durch|ein|fest|mit|nach|um|vor|zu|zuruck)?"
+                          r"ge\w{2,}(?:t|en)|ver\w{2,}t|\w{3,}iert|uber\w+et|"
+                          r"unterschrieben|umgesetzt)\b")
+
+
+def _title_words(title: str) -> list[str]:
+    return re.findall(r"\w+", norm(title))
+
+
+def title_heading(plan: Plan, text: str) -> tuple[str, str] | None:
+    """(the AP id, the rest) when a message opens with an AP's title as its heading and
+    the rest reports something; None otherwise.
+
+    Every word of the heading (of 4 letters or more) must be a word of that one AP's
+    title, whole or inflected, and one of them a long one (8 letters or more):
+    "Bildungsportal", "Koordinierung und Steuerung", "Bildungsmonitoring". A heading that
+    fits two APs ("Kooperationsstrukturen") names none.
+    """
+    m = TITLE_HEADING.match(text)
+    if m is None:
+        return None
+    words = [w for w in re.findall(r"\w+", norm(m.group(1))) if len(w) >= 4]
+    if not words or len(words) > 6:
+        return None
+
+    def fits(word: str, titled: list[str]) -> bool:
+        return any(t.startswith(word) or (len(t) >= 5 and word.startswith(t)) for t in titled)
+
+    hits = []
+    for wp in plan.work_packages:
+        titled = _title_words(wp.title)
+        if all(fits(w, titled) for w in words) and any(len(w) >= 8 for w in words):
+            hits.append(wp.id)
+    if len(hits) != 1 or any(all(any(t.startswith(w) for t in _title_words(ms.title))
+                                 for w in words) for ms in plan.milestones):
+        return None  # "Bericht Fachkräfte: …", "Leitbild: …" name a milestone, not an AP
+    rest = m.group(2).strip()
+    normed = norm(rest)
+    if (not rest or is_question(rest) or INTENTION.search(normed) or PLANNING.search(normed)
+            or not (_has_state_word(normed) or PERCENT.search(rest)
+                    or TITLE_REPORT.search(normed))):
+        return None
+    return hits[0], rest
+
+
 def recognize(text: str, plan: Plan, reached: Mapping[str, date], today: date) -> Recognized:
     """What a chat message reports: AP states and progress, milestones reached, and when."""
     if not text.strip() or is_question(text):
@@ -516,7 +569,9 @@ def recognize(text: str, plan: Plan, reached: Mapping[str, date], today: date) -
     maybe: list[str] = []
     bad: str | None = None
     last: list[str] = []  # the APs of the last reporting mention, for "meinte AP4"
-    for i, mention in enumerate(_mentions(text)):
+    titled = title_heading(plan, text) if not AP_GROUP.search(text) else None
+    # The AP named by its title reads as if its number stood there: "AP4: Prototyp steht".
+    for i, mention in enumerate(_mentions(f"{titled[0]}: {titled[1]}" if titled else text)):
         reading = _read_mention(mention, first=i == 0)
         if last and CORRECTION_BEFORE.search(norm(mention.before)):
             # "AP3 60 % – sorry, meinte AP4": AP 4 takes what was said of AP 3.
