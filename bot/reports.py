@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 
 from bot.access import is_admin
 from bot.format import esc, short_day, trim
@@ -75,13 +75,19 @@ def refusal(ctx: Context, outcome: Outcome) -> str:
 
 def confirmation(ctx: Context, outcome: Outcome, msg: Incoming, head: str) -> list[Reply]:
     """The reply to a recorded (or changed) report, with the undo button."""
+    written = msg.date.astimezone(ctx.settings.timezone).date() if msg.date else None
     return [confirmation_reply(ctx, outcome, head, msg.message_id, msg.forwarded_from,
-                               undo=not msg.via_console)]
+                               undo=not msg.via_console, written_on=written)]
 
 
 def confirmation_reply(ctx: Context, outcome: Outcome, head: str, message_id: int | None,
-                       forwarded_from: str | None, undo: bool) -> Reply:
+                       forwarded_from: str | None, undo: bool,
+                       written_on: date | None = None) -> Reply:
     lines = [f"{head} {update_line(u)}" for u in outcome.updates]
+    # A report about a past day ("am 10.09.2026 …") counts for that day: say so.
+    dated = sorted({u.at.date() for u in outcome.updates} - {written_on}) if written_on else []
+    lines += [f"📅 gilt für den {short_day(day)}, wie in der Nachricht geschrieben"
+              for day in dated]
     lines += [mark_line(ctx, m) for m in outcome.marks]
     if forwarded_from:
         lines.append(f"(weitergeleitet, ursprünglich von {esc(forwarded_from)})")
@@ -176,7 +182,8 @@ def _on_question(ctx: Context, press: ButtonPress, now: datetime, admin: bool) -
     if outcome.kind != "recorded":
         return PressResult("Nicht gespeichert.", f"{asked} – Nein ({who}). Nichts gespeichert.")
     reply = confirmation_reply(ctx, outcome, "✅ gespeichert:", pending.message_id,
-                               pending.forwarded_from, undo=not press.via_console)
+                               pending.forwarded_from, undo=not press.via_console,
+                               written_on=pending.at.date())
     said = "Ja" if choice == "save" else esc(choice or "")
     return PressResult("Gespeichert.", f"{asked} – {said} ({who}).",
                        posts=((press.chat_id, reply),))

@@ -779,3 +779,12 @@ def test_undo_list_withdraws_nothing_and_admins_see_everyones(core: Core, store:
     assert press(core, "undo:612", ADMIN).notice == "Zurückgenommen."
     assert "So geht es: /rueckgaengig" in answer(core, "/rueckgaengig AP3")
     assert [u.ap for u in live(store)] == ["AP3"]
+
+
+def test_a_report_about_a_past_day_says_the_day_it_counts_for(core: Core, store: Store) -> None:
+    text = answer(core, "AP3: am 10.09.2026 Einladungen verschickt", date=NOW)
+    assert "📅 gilt für den 10.09.2026" in text
+    text = answer(core, "/update AP3 am 12.09.2026 Raum gebucht", date=NOW)
+    assert "📅 gilt für den 12.09.2026" in text
+    assert [u.at.date().isoformat() for u in store.updates()] == ["2026-09-10", "2026-09-12"]
+    assert "📅" not in answer(core, "AP3 läuft", date=NOW)
