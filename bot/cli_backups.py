@@ -147,7 +147,8 @@ def _restore_locked(args: argparse.Namespace, settings: Settings, now: datetime,
         except StoreError as err:
             now_held = f"lässt sich nicht öffnen ({err})"
         print(f"Jetziger Stand in {data_dir}: {now_held}. Er wird vorher als eigene "
-              "Sicherung aufbewahrt.")
+              "Sicherung aufbewahrt; welche automatischen Beiträge schon gesendet wurden, "
+              "bleibt vermerkt.")
     if not args.yes and not _confirmed(ask):
         print("Abgebrochen, es wurde nichts verändert.")
         return 1
@@ -164,5 +165,11 @@ def _restore_locked(args: argparse.Namespace, settings: Settings, now: datetime,
     if done.kept is not None:
         print(f"Der Stand davor liegt in {done.kept.path} (zurück mit: python -m bot "
               f"restore {done.kept.name}).")
+        if done.carried:
+            print("Vom Stand davor übernommen: welche automatischen Beiträge gesendet wurden "
+                  "(nichts wird doppelt gepostet), Gruppen-Umzüge und Kalender-Versionen.")
+        else:
+            print(f"⚠️ Der Stand davor ließ sich nicht lesen: automatische Beiträge seit dem "
+                  f"{backup.day:%d.%m.%Y} können beim Start noch einmal gesendet werden.")
     print("Jetzt apbot wieder starten (z. B. `systemctl start apbot`).")
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import io
+import shutil
 import subprocess
 import sys
 from datetime import datetime, timedelta
@@ -226,3 +227,49 @@ def test_the_command_lines(tmp_path: Path) -> None:
     assert wrong.returncode == 2
     assert "keine tägliche Sicherung vom 01.10.2026" in wrong.stderr
     assert "nichts verändert" in wrong.stderr
+
+
+def test_what_was_posted_stays_known_after_a_restore(tmp_path: Path) -> None:
+    """A post sent after the backup's day is not sent again; one only the backup knows
+    (the database was begun anew since) stays known too."""
+    data = tmp_path / "data"
+    store = Store.open(data, DAY1)
+    report(store, 1, DAY1)
+    store.log_post("quarterly:Q3 2026", "sent", DAY1, DAY1)
+    store.record_migration(-100123, -1001234, DAY1)
+    report(store, 2, DAY1 + timedelta(days=1))  # the backup of 28.11. is taken here
+    store.log_post("milestone:M3.3:28", "sent", DAY1 + timedelta(days=2),
+                   DAY1 + timedelta(days=2))
+    store.close()
+    done = restore(data, find_backup(data, "2026-11-28"), NOW)
+    assert done.carried
+    store = Store.open(data, NOW, read_only=True)
+    try:
+        assert store.posted_keys() == {"quarterly:Q3 2026", "milestone:M3.3:28"}
+        assert store.chat_migrations() == {-100123: -1001234}
+        assert [u.ap for u in store.updates()] == ["AP1"]  # the reports are the backup's
+    finally:
+        store.close()
+    # Begun anew: the old backup's post log is kept beside the new one's.
+    shutil.rmtree(data / "log")
+    (data / "apbot.json").unlink()
+    store = Store.open(data, NOW)
+    store.log_post("milestone:M3.4:28", "sent", NOW, NOW)
+    store.close()
+    restore(data, find_backup(data, "2026-11-28"), NOW + timedelta(minutes=1))
+    store = Store.open(data, NOW, read_only=True)
+    try:
+        assert store.posted_keys() == {"quarterly:Q3 2026", "milestone:M3.4:28"}
+    finally:
+        store.close()
+
+
+def test_a_damaged_state_before_is_told(tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "data"
+    history(data)
+    (data / "apbot.json").write_text("{")
+    assert run_restore(args("2026-11-29"), settings(data), NOW) == 0
+    out = capsys.readouterr().out
+    assert "⚠️ Der Stand davor ließ sich nicht lesen" in out
+    assert "seit dem 29.11.2026" in out

@@ -10,26 +10,37 @@ touched, and checks the restored database opens afterwards; if that fails, the s
 kept first is put back.
 
 Only the database is restored (`apbot.json`, `log/`); the plan file, the inbox of
-Telegram updates not yet answered and the exports stay as they are.
+Telegram updates not yet answered and the exports stay as they are. Of the database,
+what records the world outside is carried over from the state before (`CARRIED`, merged
+with the backup's, the state before winning): the log of the automatic posts sent (else
+a post sent since the backup's day would be sent again at start-up, as a catch-up), the
+chats that moved to a supergroup, and the calendar events' versions (a SEQUENCE that went
+back would make calendars ignore the next export). Reports, milestones and everything
+else are the backup's.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import shutil
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from workflows.journal import fsync_dir
-from workflows.storage import StoreError, database_files
+from workflows.storage import StoreError, atomic_write, database_files
 from workflows.store import DB_NAME, Store
 
 BACKUP_DIR = "backups"
 PREFIX = "apbot-"  # the storage names its backups after the main file: apbot-<day>
 SAFETY_MARK = "vor-wiederherstellung"
+# Tables of apbot.json whose entries are kept from the state before, by the field that
+# names an entry: the backup's entries that the state before lacks are kept too.
+CARRIED = {"posts": "key", "chats": "old", "calendar": "uid"}
 _NAME = re.compile(rf"{PREFIX}(\d{{4}}-\d{{2}}-\d{{2}})(?:-{SAFETY_MARK}-(\d{{6}}))?")
 
 
@@ -60,6 +71,7 @@ class Restored:
     backup: Backup
     contents: Contents
     kept: Backup | None  # None: there was no database to keep
+    carried: bool  # the CARRIED tables are those of the state before (False: unreadable)
 
 
 class BackupError(StoreError):
@@ -182,13 +194,47 @@ def keep_current(data_dir: Path, now: datetime) -> Backup | None:
     return Backup(name, target, now.date(), _size(target), True)
 
 
-def _swap_in(data_dir: Path, source: Path) -> None:
-    """Replace the database in `data_dir` with the one in `source` (a complete copy)."""
+def _outside_facts(data_dir: Path) -> dict[str, Any] | None:
+    """The CARRIED tables of the database now in `data_dir`; None if it does not read."""
+    try:
+        tables = json.loads((data_dir / DB_NAME).read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    if not isinstance(tables, dict):
+        return None
+    return {name: tables[name] for name in CARRIED if isinstance(tables.get(name), dict)}
+
+
+def _merged(restored: dict[str, Any], before: dict[str, Any], field: str) -> dict[str, Any]:
+    """The entries of `before`, and those of `restored` that name what `before` does not
+    (numbered after them, as TinyDB numbers documents)."""
+    merged = dict(before)
+    named = {doc.get(field) for doc in before.values() if isinstance(doc, dict)}
+    next_id = max((int(k) for k in merged if k.isdigit()), default=0) + 1
+    for doc in restored.values():
+        if isinstance(doc, dict) and doc.get(field) not in named:
+            merged[str(next_id)] = doc
+            next_id += 1
+    return merged
+
+
+def _swap_in(data_dir: Path, source: Path, carry: dict[str, Any] | None = None) -> None:
+    """Replace the database in `data_dir` with the one in `source` (a complete copy),
+    with the tables in `carry` in place of the copy's."""
     staged = data_dir / ".restore.tmp"
     old = data_dir / ".restore-old.tmp"
     for leftover in (staged, old):
         shutil.rmtree(leftover, ignore_errors=True)
     _copy_database(source, staged)
+    if carry is not None:
+        main = staged / DB_NAME
+        tables = json.loads(main.read_bytes().decode("utf-8"))
+        for name, field in CARRIED.items():
+            merged = _merged(tables.get(name) or {}, carry.get(name) or {}, field)
+            if merged:
+                tables[name] = merged
+        atomic_write(main, json.dumps(tables, ensure_ascii=False,
+                                      separators=(",", ":")).encode("utf-8"))
     old.mkdir()
     # Move the current files aside, then the staged ones in: renames within one file
     # system. The state before is kept as a backup already, whatever happens here.
@@ -214,8 +260,9 @@ def restore(data_dir: Path, backup: Backup, now: datetime) -> Restored:
     names it)."""
     expected = backup_contents(backup, now)
     kept = keep_current(data_dir, now)
+    carry = _outside_facts(data_dir)
     try:
-        _swap_in(data_dir, backup.path)
+        _swap_in(data_dir, backup.path, carry)
         restored = contents(data_dir, now)
         if restored != expected:
             raise StoreError(f"die wiederhergestellte Datenbank zählt {restored}, die "
@@ -233,4 +280,4 @@ def restore(data_dir: Path, backup: Backup, now: datetime) -> Restored:
             ) from err
         raise StoreError(f"Wiederherstellen fehlgeschlagen ({reason}); die Datenbank ist "
                          f"wieder wie vorher (auch in {kept.path}).") from err
-    return Restored(backup, restored, kept)
+    return Restored(backup, restored, kept, carried=carry is not None)
