@@ -31,13 +31,14 @@ def help_text(commands: Commands) -> str:
         "/zeitplan (Bild) · /kalender (.ics) · /bericht Q3 2026 (Sachbericht) · "
         "/bericht Programm (Abschlussbericht)",
         "",
-        "<b>Fragen</b> – im privaten Chat, mit @-Erwähnung oder „Bot, …“:",
+        "<b>Fragen</b> – zum Plan einfach in die Gruppe, im privaten Chat oder mit „Bot, …“:",
         "„Wann ist die nächste BiKo?“ · „Was ist im Juni 2026 fällig?“ · "
         "„Wer ist für AP 4 zuständig?“ · „Was ist überfällig?“",
         "",
         "<b>Fortschritt melden</b> – einfach in die Gruppe schreiben:",
         "„AP3: Einladungen verschickt, 60 %“ · „AP 8 verzögert“ · „Leitbild beschlossen“",
-        "Ich bestätige jede Meldung; „Rückgängig“ oder /rueckgaengig nimmt sie zurück.",
+        "Ich bestätige jede Meldung; „Rückgängig“ oder /rueckgaengig nimmt sie zurück. "
+        "Wo ich unsicher bin, frage ich nach („Speichern“ / „Nein“).",
     ]
     return "\n".join(lines)
 

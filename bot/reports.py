@@ -16,6 +16,7 @@ from bot.messages import (
     PressResult,
     Reply,
 )
+from workflows.ids import MessageId
 from workflows.plan import WorkPackage
 from workflows.progress import Author, MilestoneMark, PendingReport, Update
 from workflows.queries import find_work_package, fold
@@ -80,7 +81,8 @@ def confirmation(ctx: Context, outcome: Outcome, msg: Incoming, head: str) -> li
                                undo=not msg.via_console, written_on=written)]
 
 
-def confirmation_reply(ctx: Context, outcome: Outcome, head: str, message_id: int | None,
+def confirmation_reply(ctx: Context, outcome: Outcome, head: str,
+                       message_id: MessageId | None,
                        forwarded_from: str | None, undo: bool,
                        written_on: date | None = None) -> Reply:
     lines = [f"{head} {update_line(u)}" for u in outcome.updates]
@@ -112,16 +114,18 @@ def all_reached_line(ctx: Context, milestone_id: str) -> str:
     return f"ℹ️ {esc(ms.id)} „{esc(ms.title)}“ ist schon als erreicht vermerkt."
 
 
-def unsure_text(outcome: Outcome) -> str:
-    """For an unclear edit of a recorded message: what to write so that it counts; the
-    records stay as they are."""
+def unsure_text(outcome: Outcome, edited: bool = False) -> str:
+    """What to write so that a message counts, when no question with buttons is kept for
+    it (an unclear edit of a recorded message: its records stay as they were)."""
     question = esc(outcome.question or "")
     if outcome.choices:
         how = f"Wenn ja: bitte so schreiben: „Meilenstein {esc(outcome.choices[0])} erreicht“."
     else:
         ap = f"AP{outcome.updates[0].ap[2:]}" if outcome.updates else "AP3"
         how = f"Wenn ja: bitte noch einmal als Meldung schreiben, so: „{ap}: …“."
-    return f"{question} {how} Ich habe nichts gespeichert."
+    kept = "Die bisherige Meldung bleibt, wie sie war." if edited else \
+        "Ich habe nichts gespeichert."
+    return f"{question} {how} {kept}"
 
 
 def _choice_label(ctx: Context, milestone_id: str) -> str:
@@ -199,7 +203,9 @@ def on_text(ctx: Context, msg: Incoming, now: datetime) -> list[Reply] | str | N
     if outcome.kind == "refused":
         return refusal(ctx, outcome)
     if outcome.kind == "unsure":
-        return [question_reply(ctx, outcome.pending)] if outcome.pending else unsure_text(outcome)
+        if outcome.pending is not None:
+            return [question_reply(ctx, outcome.pending)]
+        return unsure_text(outcome, edited=msg.edited)
     if outcome.kind == "recorded":
         return confirmation(ctx, outcome, msg, "✅ gespeichert:")
     if outcome.kind == "changed":

@@ -788,3 +788,11 @@ def test_a_report_about_a_past_day_says_the_day_it_counts_for(core: Core, store:
     assert "📅 gilt für den 12.09.2026" in text
     assert [u.at.date().isoformat() for u in store.updates()] == ["2026-09-10", "2026-09-12"]
     assert "📅" not in answer(core, "AP3 läuft", date=NOW)
+
+
+def test_an_unclear_edit_keeps_the_report_and_says_so(core: Core, store: Store) -> None:
+    ask(core, "AP 9 läuft", message_id=701)
+    [reply] = ask(core, "AP 9 Vortrag gehalten", message_id=701, edited=True)
+    assert reply.buttons == ()
+    assert reply.text.endswith("Die bisherige Meldung bleibt, wie sie war.")
+    assert [(u.state, u.withdrawn) for u in store.updates()] == [("läuft", False)]

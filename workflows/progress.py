@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from workflows.ids import ChatId, MessageId
+
 # The states an AP can be reported in, in the words the team uses.
 STATES = ("läuft", "verzögert", "blockiert", "zurückgestellt", "abgeschlossen")
 
@@ -63,8 +65,8 @@ class PendingReport:
     question: str
     text: str
     author: Author
-    chat_id: int
-    message_id: int | None
+    chat_id: ChatId
+    message_id: MessageId | None
     at: datetime
     updates: tuple[Update, ...] = ()
     marks: tuple[MilestoneMark, ...] = ()

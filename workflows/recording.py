@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
+from workflows.ids import ChatId, MessageId, UserId
 from workflows.plan import Plan
 from workflows.progress import (
     Author,
@@ -265,7 +266,7 @@ def last_message_of(store: Store, author_id: int, chat_id: int) -> int | None:
 class MessageRecords:
     """The live records of one message: what withdrawing that message takes back."""
 
-    message_id: int
+    message_id: MessageId
     updates: tuple[Update, ...]
     marks: tuple[MilestoneMark, ...]
 
@@ -274,7 +275,7 @@ class MessageRecords:
         return self.updates[0] if self.updates else self.marks[0]
 
 
-def last_messages(store: Store, chat_id: int, author_id: int | None = None,
+def last_messages(store: Store, chat_id: ChatId, author_id: UserId | None = None,
                   count: int = 5) -> list[MessageRecords]:
     """The newest `count` messages in a chat with live records (of one author, or of
     anyone), newest first."""
@@ -282,7 +283,7 @@ def last_messages(store: Store, chat_id: int, author_id: int | None = None,
     live = [r for r in records if r.chat_id == chat_id and not r.withdrawn
             and r.message_id is not None and (author_id is None or r.author.id == author_id)]
     live.sort(key=lambda r: (r.at, r.id or 0), reverse=True)
-    order: list[int] = []
+    order: list[MessageId] = []
     for r in live:
         if r.message_id is not None and r.message_id not in order:
             order.append(r.message_id)
