@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot import agenda, files, plan_commands, posts, reports, workbook
+from bot import agenda, files, plan_commands, posts, reports, updates_workbook, workbook
 from bot.format import esc
 from bot.messages import Command, Commands, Context, Incoming, local_today
 from bot.views import plan_view, status_view
@@ -100,7 +100,7 @@ def build_commands() -> Commands:
     commands.add(Command("status", status, "Stand eines Arbeitspakets", usage="AP3"))
     commands.add(Command("plan", plan, "Alle Arbeitspakete auf einen Blick"))
     for command in (*agenda.COMMANDS, *reports.COMMANDS, *posts.COMMANDS, *files.COMMANDS,
-                    *plan_commands.COMMANDS, *workbook.COMMANDS):
+                    *plan_commands.COMMANDS, *workbook.COMMANDS, *updates_workbook.COMMANDS):
         commands.add(command)
     commands.add(make_help(commands))
     commands.add(Command("start", start, "Begrüßung und Überblick", menu=False))

@@ -125,11 +125,14 @@ def report_attachment(ctx: Context, period: Period, now: datetime,
     def render() -> bytes:  # from the snapshot above only: it may run in another thread
         return render_report(doc, fmt)
 
+    n = report.update_count
+    source = ("der 1 Meldung des Zeitraums" if n == 1
+              else f"den {n} Meldungen des Zeitraums")
     what = ("als Word-Datei zum Bearbeiten" if fmt == "docx"
             else f"als {FORMAT_NAMES.get(fmt, fmt)}")
     caption = (f"📝 <b>Sachbericht {esc(period.label)}</b> "
                f"({short_day(period.start)} – {short_day(period.end)}) {what}, ein Entwurf aus "
-               f"den {report.update_count} Meldungen des Zeitraums: Übersicht, dann je "
+               f"{source}: Übersicht, dann je "
                "Arbeitspaket Ziele, Umgesetztes, Meilensteine und Ausblick.")
     fallback = ("Der Bericht ließ sich nicht als Datei senden. Den Stand zeigen /plan und "
                 "/verlauf AP3 hier im Chat")

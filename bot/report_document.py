@@ -84,10 +84,12 @@ def _milestone(s: MilestoneStatus) -> str:
     return f"{s.milestone.id} {s.milestone.title}"
 
 
-def _reached_count(row: APReport, report: Report) -> str:
-    """Milestones reached / due in the period (a milestone reached early counts as due)."""
+def milestone_count(row: APReport, report: Report) -> str:
+    """Milestones reached in the period / due in it by the as-of day (one reached early
+    counts as due: it is done)."""
     period = report.period
-    due = {s.milestone.id for s in (*row.reached, *row.open) if period.contains(s.milestone.due)}
+    due = {s.milestone.id for s in (*row.reached, *row.open)
+           if period.contains(s.milestone.due) and s.milestone.due <= report.as_of}
     due |= {s.milestone.id for s in row.reached}
     if not due:
         return "–"
@@ -110,7 +112,7 @@ def _setback_line(u: Update) -> str:
 
 def _summary(report: Report) -> Table:
     rows = tuple((f"{r.wp.label} {r.wp.title}", _span(r.wp), _state(r), _percent(r),
-                  _reached_count(r, report)) for r in report.rows)
+                  milestone_count(r, report)) for r in report.rows)
     return Table(SUMMARY_COLUMNS, SUMMARY_WIDTHS, rows)
 
 

@@ -3,19 +3,21 @@ fake Bot API."""
 
 from __future__ import annotations
 
+import io
 import struct
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import openpyxl
 import pytest
 from icalendar import Calendar
 
 from bot.gantt import PIXEL_WIDTH, pixel_height
 from tests.bot_process import MEMBER_ID, BotProcess
 from tests.fake_bot_api import DEFAULT_GROUP_ID, Call, FakeBotAPI
-from tests.office_files import docx_lines
+from tests.office_files import docx_lines, pdf_pages
 
 pytestmark = pytest.mark.e2e
 
@@ -79,13 +81,28 @@ def test_chart_calendar_and_report_arrive_as_files(api: FakeBotAPI, tmp_path: Pa
         assert "10.03.2026, Ben: AP3: Einladungen verschickt, 60 %" in lines
         assert report.params["caption"].startswith("📝 <b>Sachbericht 2026</b>")
 
+        api.push_message("/bericht 2026 pdf")
+        pdf = api.wait_for("sendDocument", count=3, predicate=ok)[2]
+        pages = pdf_pages(assert_upload(pdf, "document", "sachbericht-2026.pdf"))
+        assert pages[0].startswith("Sachbericht 2026\n")
+        assert " als PDF, ein Entwurf aus der 1 Meldung des Zeitraums" in pdf.params["caption"]
+
+        api.push_message("/meldungen")
+        book = api.wait_for("sendDocument", count=4, predicate=ok)[3]
+        sheet = openpyxl.load_workbook(io.BytesIO(assert_upload(
+            book, "document", "meldungen.xlsx")))["Meldungen"]
+        assert [c.value for c in sheet[2]][3:7] == [
+            "AP 3", "Bildungskonferenzen", "Ben", "AP3: Einladungen verschickt, 60 %"]
+        assert book.params["caption"].startswith("📗 <b>Meldungen</b> als Excel-Datei: alle "
+                                                 "Meldungen, 1 Zeile")
+
         # Nobody outside the team gets the files.
         api.push_message("/zeitplan", chat_id=OTHER_GROUP)
         api.push_message("/kalender", chat_id=OTHER_GROUP)
         refusals = api.wait_for("sendMessage", count=2,
                                 predicate=lambda c: c.ok and c.params["chat_id"] == OTHER_GROUP)
         assert all("nur für das Koordinierungsteam" in c.params["text"] for c in refusals)
-        assert len(api.calls("sendPhoto")) == 1 and len(api.calls("sendDocument")) == 2
+        assert len(api.calls("sendPhoto")) == 1 and len(api.calls("sendDocument")) == 4
         assert "Traceback" not in bot.log()
 
 

@@ -1,12 +1,15 @@
-"""/bericht and the CSV export: the period report's data, its Markdown, and updates for Excel."""
+"""/bericht, /meldungen and the CSV export: the period report's data, the Sachbericht as
+Word, PDF and Markdown, the reports as an Excel workbook and as CSV for scripts."""
 
 from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -26,6 +29,12 @@ from bot.report_export import (
     updates_csv,
 )
 from bot.settings import Settings
+from bot.updates_workbook import (
+    AP_COLUMNS,
+    MILESTONE_COLUMNS,
+    UPDATE_COLUMNS,
+    updates_workbook,
+)
 from tests.conftest import TEST_PLAN
 from tests.office_files import docx, docx_lines, pdf_pages
 from tests.run_cli import run_cli
@@ -481,3 +490,97 @@ def test_cli_export_needs_a_kind_and_a_file(argv: list[str]) -> None:
     with pytest.raises(SystemExit) as info:
         main(argv)  # argparse stops before anything is set up
     assert info.value.code == 2
+
+
+# -- Excel: /meldungen ------------------------------------------------------------------
+
+
+def open_book(data: bytes) -> Any:
+    import openpyxl
+
+    return openpyxl.load_workbook(io.BytesIO(data))
+
+
+def days(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """openpyxl reads a date cell as a naive datetime at midnight: its day."""
+    return tuple(v.date() if isinstance(v, datetime) else v for v in row)
+
+
+def test_meldungen_workbook_reads_back_with_openpyxl(plan: Plan, history: Store) -> None:
+    add(history, "AP5", "2026-11-02", "=SUM(A1)", ANNA, percent=10)
+    add(history, "AP5", "2026-11-03", TRICKY, BEN)
+    add(history, "AP5", "2026-11-04", "- erledigt\n+ neu", BEN)
+    data = updates_workbook(plan, history.updates(), history.marks(), None, TODAY, TZ)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert "<f>" not in archive.read("xl/worksheets/sheet1.xml").decode()  # no formula
+    book = open_book(data)
+    assert book.sheetnames == ["Meldungen", "Meilensteine", "Arbeitspakete"]
+
+    sheet = book["Meldungen"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == UPDATE_COLUMNS
+    assert len(rows) == 1 + 11
+    assert [r[0] for r in rows[1:]] == list(range(1, 12))  # numbered without gaps
+    assert days(rows[1][:10]) == (1, date(2025, 5, 10), time(9, 0), "AP 1",
+                            "Grundlagen und Analyse der Ausgangssituation", "Anna Adler",
+                            "Bestandsaufnahme fertig", "abgeschlossen", None, "nein")
+    assert sheet["B2"].is_date and sheet["B2"].number_format == "DD.MM.YYYY"
+    assert sheet["C2"].number_format == "HH:MM"
+    by_text = {r[6]: r for r in rows[1:]}
+    assert by_text["Irrtum"][9] == "ja"  # withdrawn, kept and marked
+    assert by_text["BiKo 2 | Rathaus, 120 Gäste"][8] == 60
+    assert by_text["Flyer\ngedruckt"][10] == "Presseamt"
+    # the team's text as written: no formula, no apostrophe, text also when edited
+    for text in ("=SUM(A1)", TRICKY, "- erledigt\n+ neu"):
+        row = next(r for r in sheet.iter_rows(min_row=2) if r[6].value == text)
+        cell = row[6]
+        assert (cell.value, cell.data_type, cell.quotePrefix) == (text, "s", False)
+        assert cell.number_format == "@"
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == "A1:K12"
+    widths = {c: sheet.column_dimensions[c].width for c in "ABCDEFGHIJK"}
+    assert all(widths[c] >= len(str(rows[0][n])) for n, c in enumerate(widths))
+    assert widths["G"] >= 60  # the reports themselves
+
+    milestones = book["Meilensteine"]
+    ms = {r[0]: days(r) for r in milestones.iter_rows(min_row=2, values_only=True)}
+    assert next(milestones.iter_rows(max_row=1, values_only=True)) == MILESTONE_COLUMNS
+    assert ms["M3.2"] == ("M3.2", "AP 3", "BiKo hat stattgefunden", date(2026, 6, 30),
+                          date(2026, 6, 12), "Anna Adler")
+    assert ms["M3.3"][4:] == (None, None)
+    assert len(ms) == len(plan.milestones)
+    assert milestones.freeze_panes == "A2"
+    assert milestones.auto_filter.ref == f"A1:F{1 + len(plan.milestones)}"
+
+    aps = book["Arbeitspakete"]
+    table = list(aps.iter_rows(values_only=True))
+    assert table[0] == AP_COLUMNS
+    assert [r[0] for r in table[1:]] == [f"AP {n}" for n in range(1, 14)]
+    ap3 = next(days(r) for r in table if r[0] == "AP 3")
+    assert ap3 == ("AP 3", "Bildungskonferenzen", "Q1 2025", "Q2 2027", "läuft", "verzögert",
+                   70, date(2027, 1, 15), 3, "2 / 3")
+    assert aps.freeze_panes == "A2"
+
+
+def test_meldungen_for_a_period_and_in_the_chat(core: Core) -> None:
+    [reply] = ask(core, "/meldungen 2026")
+    file = reply.attachment
+    assert file is not None and file.kind == "document"
+    assert file.filename == "meldungen-2026.xlsx"
+    assert not file.is_rendered
+    assert file.caption == (
+        "📗 <b>Meldungen</b> als Excel-Datei: die Meldungen 2026 (01.01.2026 – 31.12.2026), "
+        "4 Zeilen (zurückgenommene markiert), dazu die Blätter Meilensteine und "
+        "Arbeitspakete, Stand 31.12.2026.")
+    rows = list(open_book(file.data)["Meldungen"].iter_rows(min_row=2, values_only=True))
+    assert [r[1].year for r in rows] == [2026] * 4
+    assert "Irrtum" in [r[6] for r in rows]
+    [everything] = ask(core, "/meldungen")
+    assert everything.attachment is not None
+    assert everything.attachment.filename == "meldungen.xlsx"
+    assert "alle Meldungen, 8 Zeilen" in everything.attachment.caption
+    [bad] = ask(core, "/meldungen <irgendwann>")
+    assert bad.attachment is None
+    assert bad.text.startswith("„&lt;irgendwann&gt;“ verstehe ich nicht als Zeitraum.")
+    [stranger] = ask(core, "/meldungen", chat_id=-100999)
+    assert stranger.attachment is None and "nur für das Koordinierungsteam" in stranger.text
