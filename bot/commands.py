@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot import agenda, files, plan_commands, posts, reports, updates_workbook, workbook
+from bot import agenda, files, meetings, plan_commands, posts, reports, updates_workbook, workbook
 from bot.format import esc
 from bot.messages import Command, Commands, Context, Incoming, local_today
 from bot.views import plan_view, status_view
@@ -86,7 +86,7 @@ def status(ctx: Context, msg: Incoming, args: str, now: datetime) -> str:
     today = local_today(ctx, now)
     progress = latest_progress(ctx.store.updates_newest_first(lookup.found.id))
     st = ap_status(ctx.plan, lookup.found, progress, ctx.store.marks(), today)
-    return status_view(st, today)
+    return "\n".join([status_view(st, today), *meetings.ap_lines(ctx, lookup.found.id, today)])
 
 
 def plan(ctx: Context, msg: Incoming, args: str, now: datetime) -> str:
@@ -100,7 +100,8 @@ def build_commands() -> Commands:
     commands.add(Command("status", status, "Stand eines Arbeitspakets", usage="AP3"))
     commands.add(Command("plan", plan, "Alle Arbeitspakete auf einen Blick"))
     for command in (*agenda.COMMANDS, *reports.COMMANDS, *posts.COMMANDS, *files.COMMANDS,
-                    *plan_commands.COMMANDS, *workbook.COMMANDS, *updates_workbook.COMMANDS):
+                    *plan_commands.COMMANDS, *workbook.COMMANDS, *updates_workbook.COMMANDS,
+                    *meetings.COMMANDS):
         commands.add(command)
     commands.add(make_help(commands))
     commands.add(Command("start", start, "Begrüßung und Überblick", menu=False))

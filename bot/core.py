@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
-from bot import plan_commands, questions, reports, workbook
+from bot import meetings, plan_commands, questions, reports, workbook
 from bot.access import chat_allowed, is_admin, served_chats
 from bot.format import esc, split_message
 from bot.messages import ButtonPress, Commands, Context, Incoming, PressResult, Reply
@@ -74,6 +74,9 @@ class Core:
         self.commands = commands
         # Told when the plan changes (the post scheduler plans from the new one).
         self.plan_listeners: list[Callable[[Plan], None]] = []
+        # Told when a message may have changed what is posted when (a meeting ended, an
+        # action item with a due date): the post scheduler looks again at once.
+        self.post_listeners: list[Callable[[], None]] = []
 
     def with_identity(self, username: str | None, reads_all_group_messages: bool | None) -> Core:
         """A core that knows the bot's @name and privacy mode (from getMe at start-up)."""
@@ -81,6 +84,7 @@ class Core:
                       reads_all_group_messages)
         core = Core(ctx, self.commands)
         core.plan_listeners = self.plan_listeners
+        core.post_listeners = self.post_listeners
         return core
 
     def handle(self, msg: Incoming, now: datetime) -> list[Reply]:
@@ -97,7 +101,10 @@ class Core:
                 return [Reply(NOT_FOR_YOU.format(chat_id=msg.chat_id))]
             return []
         if msg.edited and command:
-            return []  # an edited command was already answered once
+            # An edited command was already answered once; an edited /aufgabe corrects it.
+            corrected = meetings.on_edited_command(ctx, msg, command[0], command[1], now)
+            return [Reply(corrected)] if isinstance(corrected, str) and corrected else (
+                corrected if isinstance(corrected, list) else [])
         try:
             if msg.file is not None and not msg.edited and is_workbook(msg.file.name):
                 result = workbook.workbook_sent(ctx, msg, msg.file.data, now)
@@ -116,10 +123,23 @@ class Core:
         command = self.commands.by_name.get(name)
         if command is None:
             return f"Den Befehl /{esc(name)} kenne ich nicht. Mit /hilfe sehen Sie, was ich kann."
-        return command.handler(self.ctx, msg, args, now)
+        result = command.handler(self.ctx, msg, args, now)
+        if command in meetings.COMMANDS:
+            self._posts_may_change()
+        return result
+
+    def _posts_may_change(self) -> None:
+        for listener in self.post_listeners:
+            listener()
 
     def _chat(self, msg: Incoming, now: datetime) -> list[Reply] | str:
         ctx = self.ctx
+        # "TOP: …", "Beschluss: …" while a meeting runs, "erledigt" to an action item:
+        # explicit forms, taken before questions and report recognition see the text.
+        taken = meetings.on_text(ctx, msg, now)
+        if taken is not None:
+            self._posts_may_change()
+            return taken
         addressed = is_addressed(msg, ctx.bot_username, ctx)
         # A question is answered and never recorded, whatever AP it names: "@apbot Status
         # AP 11", "Ist AP 3 fertig?". Decided here, before recognition sees the text.
@@ -141,6 +161,8 @@ class Core:
         try:
             if press.data.startswith(f"{plan_commands.PLAN}:"):
                 result = plan_commands.on_press(self.ctx, press, now, admin)
+            elif press.data.startswith(f"{meetings.MTG}:"):
+                result = meetings.on_press(self.ctx, press, now, admin)
             else:
                 result = reports.on_press(self.ctx, press, now, admin)
         except StoreWriteError as err:

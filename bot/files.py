@@ -119,7 +119,8 @@ def report_attachment(ctx: Context, period: Period, now: datetime,
                       fmt: str = "docx") -> Attachment:
     """The Sachbericht for `period` as a document: Word (docx), PDF or Markdown (md)."""
     today = local_today(ctx, now)
-    report = period_report(ctx.plan, ctx.store.updates(), ctx.store.marks(), period, today)
+    report = period_report(ctx.plan, ctx.store.updates(), ctx.store.marks(), period, today,
+                           ctx.store.entries())
     doc = report_document(ctx.plan, report, today)
 
     def render() -> bytes:  # from the snapshot above only: it may run in another thread

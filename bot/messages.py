@@ -9,6 +9,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.settings import Settings
+from workflows.ids import MessageId
 from workflows.plan import Plan
 from workflows.store import Store
 
@@ -40,6 +41,9 @@ class Incoming:
     file: SentFile | None = None
     team_member: bool = False  # a private chat of someone in the team chat (front-end checks)
     via_console: bool = False  # the console acts as an admin member of the team chat
+    user_handle: str | None = None  # the sender's @name without "@", where the chat has one
+    reply_to_message_id: MessageId | None = None  # the message this one answers
+    reply_to_text: str | None = None  # and its text
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,7 @@ class ButtonPress:
     user_name: str
     via_console: bool = False
     team_member: bool = False
+    user_handle: str | None = None
 
 
 @dataclass(frozen=True)

@@ -77,7 +77,7 @@ class PostScheduler:
         now = self.clock()
         try:
             upcoming = next_post_time(self.runner.plan, self.runner.store.marks(),
-                                      self.runner.tz, now)
+                                      self.runner.tz, now, self.runner.store.meeting_work())
         except Exception:
             log.exception("could not work out the next post's time; the safety tick remains")
             return
@@ -90,6 +90,11 @@ class PostScheduler:
     def replan(self, plan: Plan) -> None:
         """The team changed its plan: decide from the new one, and look again now."""
         self.runner.plan = plan
+        if self.scheduler.running:
+            self.scheduler.add_job(self.check, id="next", replace_existing=True)
+
+    def look_now(self) -> None:
+        """Something that decides posts changed (a meeting ended): look again now."""
         if self.scheduler.running:
             self.scheduler.add_job(self.check, id="next", replace_existing=True)
 

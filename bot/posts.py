@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from bot import meetings
 from bot.access import is_admin, team_chat
 from bot.agenda import period_text
 from bot.format import day, esc, short_day, trim, until
-from bot.messages import Command, Context, Incoming, local_today
+from bot.messages import Command, Context, Incoming, Reply, local_today
 from bot.views import milestone_line, plan_line, programme_ended_text
 from workflows.digests import (
     MilestoneNotice,
@@ -74,15 +75,21 @@ def steering_text(d: SteeringSummary) -> str:
 def compose(ctx: Context, post: Post, late: bool, now: datetime) -> str:
     """The message for `post` as of `now`."""
     tz = ctx.settings.timezone
-    d = digest_for(ctx.plan, post, ctx.store.updates(), ctx.store.marks(), tz, now)
-    if isinstance(d, QuarterDigest):
-        text = quarter_text(d)
-    elif isinstance(d, MilestoneNotice):
-        text = notice_text(d)
-    elif isinstance(d, TeamSummary):
-        text = team_text(d)
+    if post.kind == "minutes":
+        text = meetings.minutes_post(ctx, post.subject, post.occurrence or post.at, now)
+    elif post.kind == "task":
+        text = meetings.reminder_post(ctx, post.subject, now)
     else:
-        text = steering_text(d)
+        d = digest_for(ctx.plan, post, ctx.store.updates(), ctx.store.marks(), tz, now)
+        if isinstance(d, QuarterDigest):
+            text = quarter_text(d)
+        elif isinstance(d, MilestoneNotice):
+            text = notice_text(d)
+        elif isinstance(d, TeamSummary | SteeringSummary):
+            text = team_text(d) if isinstance(d, TeamSummary) else steering_text(d)
+            # The briefing before a meeting: its agenda and the action items due on top.
+            text = meetings.with_block(text, meetings.agenda_block(ctx, d.meeting, d.occurrence,
+                                                                   now))
     if late:
         first, _, rest = text.partition("\n")
         text = first + LATE_MARK + ("\n" + rest if rest else "")
@@ -96,7 +103,8 @@ def schedule_listing(posts: list[Post]) -> str:
 
 
 def upcoming_posts(ctx: Context, start: datetime, end: datetime) -> list[Post]:
-    return planned_posts(ctx.plan, ctx.store.marks(), ctx.settings.timezone, start, end)
+    return planned_posts(ctx.plan, ctx.store.marks(), ctx.settings.timezone, start, end,
+                         ctx.store.meeting_work())
 
 
 def preview_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> str:
@@ -150,7 +158,21 @@ def summary_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> st
     return compose(ctx, post, False, now)
 
 
+def agenda_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> list[Reply] | str:
+    """/tagesordnung [Sitzung]: the briefing of the next (or running) meeting, agenda on top."""
+    target = meetings.agenda_sitting(ctx, args, now)
+    if isinstance(target, str):
+        return target
+    meeting, occurrence = target
+    post = Post(f"manual:{meeting.id}", "meeting", meeting.id, now, occurrence, meeting.title,
+                occurrence=occurrence)
+    buttons = () if msg.via_console else meetings.agenda_buttons(ctx, meeting, occurrence)
+    return [Reply(compose(ctx, post, False, now), buttons)]
+
+
 COMMANDS = (
+    Command("tagesordnung", agenda_command, "Tagesordnung und Vorbereitung der nächsten Sitzung",
+            usage="[Sitzung]"),
     Command("zusammenfassung", summary_command, "Zusammenfassung für die nächste Teamsitzung",
             aliases=("summary",)),
     Command("vorschau", preview_command, "Geplante automatische Beiträge (nur Admins)",

@@ -346,7 +346,8 @@ def _achieved(ctx: Context, period: Period | None, today: date) -> str:
         return (f"{esc(period.label)} ({period_span(period)}) liegt noch vor uns – geschafft "
                 "ist darin noch nichts. Was dann ansteht, zeigt „Was ist "
                 f"{esc(period.label)} fällig?“")
-    report = period_report(ctx.plan, ctx.store.updates(), ctx.store.marks(), period, today)
+    report = period_report(ctx.plan, ctx.store.updates(), ctx.store.marks(), period, today,
+                           ctx.store.entries())
     rows = [r for r in report.rows if r.updates or r.reached]
     head = f"<b>Geschafft: {esc(period.label)}</b> ({period_span(period)})"
     if not rows:

@@ -157,6 +157,15 @@ def _ap_blocks(row: APReport, as_of: date) -> list[Block]:
             "Gründe wurden im Team-Chat nicht gemeldet."]
         blocks += [Bullets(tuple(items)), Paragraph("Gründe laut Meldungen:"),
                    Bullets(tuple(reasons))]
+    # What the team's meetings decided and got done for the AP: only where there is some.
+    if row.decisions:
+        blocks.append(Heading("Beschlüsse im Berichtszeitraum", 2))
+        blocks.append(Bullets(tuple(f"{short_day(e.at.date())}: {e.text}"
+                                    for e in row.decisions)))
+    if row.done_tasks:
+        blocks.append(Heading("Erledigte Aufgaben im Berichtszeitraum", 2))
+        blocks.append(Bullets(tuple(f"{short_day(e.done_at.date())}: {e.text} ({e.owner or '–'})"
+                                    for e in row.done_tasks if e.done_at)))
     blocks.append(Heading("Ausblick", 2))
     blocks.append(Bullets(_outlook(row, as_of)))
     return blocks

@@ -102,6 +102,9 @@ def to_incoming(message: Message, bot_id: int, edited: bool) -> Incoming | None:
         edited=edited,
         reply_to_user=(replied_user.full_name if replied_user and not replied_user.is_bot
                        else None),
+        user_handle=user.username if sender_chat is None else None,
+        reply_to_message_id=replied.message_id if replied is not None else None,
+        reply_to_text=(replied.text or replied.caption) if replied is not None else None,
     )
 
 
@@ -236,7 +239,7 @@ async def on_button(core: Core, outbox: Outbox, query: CallbackQuery, clock: Clo
         return
     private = message.chat.type == "private"
     press = ButtonPress(query.data, message.chat.id, query.from_user.id,
-                        query.from_user.full_name,
+                        query.from_user.full_name, user_handle=query.from_user.username,
                         team_member=private and await in_team(bot_data, query.get_bot(),
                                                               query.from_user.id))
     result = core.press(press, clock())
@@ -298,6 +301,7 @@ async def start_posting(app: Application) -> None:  # type: ignore[type-arg]
                         TelegramPublisher(app.bot), up_since=clock())
     scheduler = PostScheduler(runner, clock, notify=partial(tell_admins, app))
     core.plan_listeners.append(scheduler.replan)
+    core.post_listeners.append(scheduler.look_now)
     scheduler.start()
     app.bot_data[SCHEDULER] = scheduler
 

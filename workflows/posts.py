@@ -21,12 +21,21 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from workflows.meetings import occurrences
+from workflows.minutes import (
+    MINUTES_USEFUL,
+    MeetingWork,
+    end_of,
+    entries_of,
+    post_time_on,
+    reminder_day,
+    sittings_between,
+)
 from workflows.plan import Plan
 from workflows.progress import MilestoneMark, reached_milestones
 from workflows.quarters import quarters_between
 from workflows.workdays import first_working_day_after, first_working_day_from
 
-KINDS = ("quarterly", "milestone", "overdue", "meeting")
+KINDS = ("quarterly", "milestone", "overdue", "meeting", "minutes", "task")
 # A post sent this long after its time is marked "(nachgeholt)".
 LATE_AFTER = timedelta(minutes=5)
 QUARTERLY_WINDOW = timedelta(days=14)
@@ -177,9 +186,50 @@ def meeting_posts(plan: Plan, tz: ZoneInfo, start: datetime, end: datetime) -> l
     return posts
 
 
-def planned_posts(plan: Plan, marks: Iterable[MilestoneMark], tz: ZoneInfo, start: datetime,
+def minutes_posts(plan: Plan, work: MeetingWork, tz: ZoneInfo, start: datetime,
                   end: datetime) -> list[Post]:
-    """Every post due in start..end (inclusive), in time order."""
+    """The minutes of each sitting that ends in start..end: of one started or ended by
+    command, or of one in which minutes were taken."""
+    first, last = utc(start), utc(end)
+    posts = []
+    for s in sittings_between(plan, work.sessions, tz, start, end):
+        if not first <= utc(s.end) <= last:
+            continue
+        if s.session is None and not entries_of(work.entries, s):
+            continue  # nothing was taken: the meeting was not held in the chat
+        local = s.occurrence.astimezone(tz)
+        posts.append(Post(f"minutes:{s.meeting.id}:{local.replace(tzinfo=None).isoformat()}",
+                          "minutes", s.meeting.id, s.end, s.end + MINUTES_USEFUL,
+                          f"Protokoll {s.meeting.title} ({local:%d.%m.%Y %H:%M})",
+                          occurrence=s.occurrence))
+    return posts
+
+
+def task_posts(plan: Plan, work: MeetingWork, tz: ZoneInfo, start: datetime,
+               end: datetime) -> list[Post]:
+    """A reminder on the working day each open action item is due (not before it was
+    agreed on), useful until that day's end."""
+    first, last = utc(start), utc(end)
+    posts = []
+    for e in work.entries:
+        if not e.open or e.due is None or e.id is None:
+            continue
+        try:
+            at = post_time_on(reminder_day(e.due, plan.programme.bundesland), plan, tz)
+            useful_until = end_of(e.due, tz)
+        except (OverflowError, ValueError):
+            continue
+        if utc(at) <= utc(e.at) or not first <= utc(at) <= last:
+            continue
+        posts.append(Post(f"task:{e.id}:{e.due.isoformat()}", "task", str(e.id), at,
+                          useful_until, f"Erinnerung Aufgabe {e.id} ({e.owner or '–'})"))
+    return posts
+
+
+def planned_posts(plan: Plan, marks: Iterable[MilestoneMark], tz: ZoneInfo, start: datetime,
+                  end: datetime, work: MeetingWork | None = None) -> list[Post]:
+    """Every post due in start..end (inclusive), in time order; with `work`, also the
+    minutes of meetings and the reminders of action items."""
     reached = reached_milestones(marks)
     first, last = utc(start), utc(end)
     try:
@@ -189,6 +239,8 @@ def planned_posts(plan: Plan, marks: Iterable[MilestoneMark], tz: ZoneInfo, star
     posts = [*quarterly_posts(plan, tz), *milestone_posts(plan, tz, reached, until=until)]
     posts = [p for p in posts if first <= utc(p.at) <= last]
     posts += meeting_posts(plan, tz, start, end)
+    if work is not None:
+        posts += minutes_posts(plan, work, tz, start, end) + task_posts(plan, work, tz, start, end)
     return sorted(posts, key=lambda p: (utc(p.at), p.key))
 
 
@@ -201,7 +253,7 @@ class Decision:
 
 def due_posts(plan: Plan, marks: Iterable[MilestoneMark], tz: ZoneInfo, now: datetime,
               logged: Collection[str] | Mapping[str, datetime], since: datetime,
-              up_since: datetime) -> list[Decision]:
+              up_since: datetime, work: MeetingWork | None = None) -> list[Decision]:
     """What to do now about every post due between `since` and `now` not yet in the log.
 
     `logged` maps each logged key to the time its post was planned for: a post whose time
@@ -215,7 +267,7 @@ def due_posts(plan: Plan, marks: Iterable[MilestoneMark], tz: ZoneInfo, now: dat
     """
     decisions = []
     now_utc = utc(now)
-    for post in planned_posts(plan, marks, tz, since, now):
+    for post in planned_posts(plan, marks, tz, since, now, work):
         if post.key in logged and (not isinstance(logged, Mapping)
                                    or utc(logged[post.key]) == utc(post.at)):
             continue
@@ -241,14 +293,14 @@ def first_look_back(plan: Plan) -> timedelta:
 
 
 def next_post_time(plan: Plan, marks: Iterable[MilestoneMark], tz: ZoneInfo,
-                   now: datetime) -> datetime | None:
+                   now: datetime, work: MeetingWork | None = None) -> datetime | None:
     """When the next post after `now` is due (to wake the scheduler then)."""
     for horizon in (timedelta(days=8), timedelta(days=400)):
         try:
             end = now + horizon
         except OverflowError:
             end = END_OF_TIME
-        upcoming = [p for p in planned_posts(plan, marks, tz, now, end)
+        upcoming = [p for p in planned_posts(plan, marks, tz, now, end, work)
                     if utc(p.at) > utc(now)]
         if upcoming:
             return upcoming[0].at

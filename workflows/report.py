@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from workflows.minutes import DECISION, TASK, Entry
 from workflows.periods import Period
 from workflows.plan import Plan, WorkPackage
 from workflows.progress import MilestoneMark, Update, ap_progress, order_key, reached_milestones
@@ -27,6 +28,8 @@ class APReport:
     # Reports of a delay, a block or a pause (see _setbacks): the reasons the team gave
     # for milestones not reached.
     setbacks: tuple[Update, ...] = ()
+    decisions: tuple[Entry, ...] = ()  # taken within the period, oldest first
+    done_tasks: tuple[Entry, ...] = ()  # action items completed within the period
 
     @property
     def due_open(self) -> tuple[MilestoneStatus, ...]:
@@ -86,7 +89,7 @@ def _setbacks(mine: list[Update], in_period: tuple[Update, ...],
 
 
 def period_report(plan: Plan, updates: Iterable[Update], marks: Iterable[MilestoneMark],
-                  period: Period, today: date) -> Report:
+                  period: Period, today: date, entries: Iterable[Entry] = ()) -> Report:
     """Every AP that runs in `period` or has news in it, as it stood at the period's end.
 
     State, progress and open milestones are taken as of the period's last day (or
@@ -97,6 +100,11 @@ def period_report(plan: Plan, updates: Iterable[Update], marks: Iterable[Milesto
     live = [u for u in updates if not u.withdrawn and u.at.date() <= as_of]
     # A milestone reached after the as-of day was still open then.
     reached = {ms: day for ms, day in reached_milestones(marks).items() if day <= as_of}
+    kept = [e for e in entries if not e.withdrawn and e.ap is not None]
+    decided = [e for e in kept if e.kind == DECISION and e.at.date() <= as_of
+               and period.contains(e.at.date())]
+    done = [e for e in kept if e.kind == TASK and e.done_at is not None
+            and e.done_at.date() <= as_of and period.contains(e.done_at.date())]
     rows = []
     for wp in plan.work_packages:
         mine = [u for u in live if u.ap == wp.id]
@@ -108,11 +116,14 @@ def period_report(plan: Plan, updates: Iterable[Update], marks: Iterable[Milesto
             key=lambda s: (s.reached_on or s.milestone.due, s.milestone.id)))
         still_open = tuple(sorted((s for s in statuses if s.reached_on is None),
                                   key=lambda s: (s.milestone.due, s.milestone.id)))
+        decisions = tuple(sorted((e for e in decided if e.ap == wp.id), key=lambda e: e.at))
+        tasks = tuple(sorted((e for e in done if e.ap == wp.id),
+                             key=lambda e: e.done_at or e.at))
         overlaps = wp.start.first_day <= period.end and wp.end.last_day >= period.start
-        if not (overlaps or in_period or reached_here):
+        if not (overlaps or in_period or reached_here or decisions or tasks):
             continue
         progress = ap_progress(mine)
         rows.append(APReport(wp, _phase(wp, as_of), progress.state, progress.percent,
                              progress.last_update, reached_here, still_open, in_period,
-                             _setbacks(mine, in_period, progress.state)))
+                             _setbacks(mine, in_period, progress.state), decisions, tasks))
     return Report(period, as_of, tuple(rows))

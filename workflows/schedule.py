@@ -157,7 +157,8 @@ class PostRunner:
                 return
         try:
             decisions = due_posts(self.plan, self.store.marks(), self.tz, now,
-                                  self.store.posted(), since, self.up_since)
+                                  self.store.posted(), since, self.up_since,
+                                  self.store.meeting_work())
         except Exception:
             log.exception("could not work out the due posts; tried again at the next check")
             return

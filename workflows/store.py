@@ -23,6 +23,19 @@ from tinydb import Query, TinyDB
 from tinydb.table import Document, Table
 
 from workflows.calendar_versions import EventVersion
+from workflows.ids import ChatId, MessageId
+from workflows.minutes import (
+    AgendaItem,
+    Entry,
+    MeetingWork,
+    Session,
+    agenda_doc,
+    agenda_from,
+    entry_doc,
+    entry_from,
+    session_doc,
+    session_from,
+)
 from workflows.progress import Author, MilestoneMark, PendingReport, Update, order_key
 from workflows.storage import (
     LOG_PREFIX,
@@ -217,6 +230,9 @@ class Store:
         self._plan_changes = db.table("plan_changes")
         self._calendar = db.table("calendar")
         self._pending = db.table("pending_reports")
+        self._agenda = db.table("agenda_items")
+        self._minutes = db.table("minutes_entries")
+        self._sessions = db.table("meeting_sessions")
         self._records: dict[int, Record] = {}
         self._by_ap: dict[str, list[int]] = {}
         self._by_message: dict[tuple[int, int], list[int]] = {}
@@ -625,3 +641,76 @@ class Store:
                     self._calendar.update(doc, doc_ids=[known[v.uid]])
                 else:
                     self._calendar.insert(doc)
+    # -- meetings: agenda items, minutes entries, sittings started and ended -----
+
+    def add_agenda_item(self, item: AgendaItem, now: datetime) -> AgendaItem:
+        """Put a topic on a meeting's agenda; returns it with its id."""
+        self._write(now)
+        item = replace(item, text=_clean(item.text), author=_clean_author(item.author))
+        return replace(item, id=int(self._agenda.insert(agenda_doc(item))))
+
+    def save_agenda_item(self, item: AgendaItem, now: datetime) -> AgendaItem:
+        """Store a changed agenda item (dealt with, withdrawn, corrected by an edit)."""
+        item_id = item.id
+        if item_id is None or not self._agenda.contains(doc_id=item_id):
+            raise ValueError(f"no stored agenda item {item_id}")
+        self._write(now)
+        item = replace(item, text=_clean(item.text))
+        self._agenda.update(agenda_doc(item), doc_ids=[item_id])
+        return item
+
+    def agenda_items(self) -> list[AgendaItem]:
+        return [agenda_from(doc, doc.doc_id) for doc in self._agenda.all()]
+
+    def agenda_item(self, item_id: int) -> AgendaItem | None:
+        doc = self._agenda.get(doc_id=item_id)
+        return agenda_from(doc, doc.doc_id) if doc is not None else None
+
+    def agenda_items_of_message(self, chat_id: ChatId, message_id: MessageId) -> list[AgendaItem]:
+        return [i for i in self.agenda_items()
+                if i.chat_id == chat_id and i.message_id == message_id]
+
+    def add_entry(self, entry: Entry, now: datetime) -> Entry:
+        """Take a decision, action item or info into the minutes; returns it with its id."""
+        self._write(now)
+        entry = replace(entry, text=_clean(entry.text), author=_clean_author(entry.author),
+                        owner=_clean_or_none(entry.owner))
+        return replace(entry, id=int(self._minutes.insert(entry_doc(entry))))
+
+    def save_entry(self, entry: Entry, now: datetime) -> Entry:
+        """Store a changed entry (done, withdrawn, corrected by an edit)."""
+        entry_id = entry.id
+        if entry_id is None or not self._minutes.contains(doc_id=entry_id):
+            raise ValueError(f"no stored minutes entry {entry_id}")
+        self._write(now)
+        entry = replace(entry, text=_clean(entry.text), owner=_clean_or_none(entry.owner))
+        self._minutes.update(entry_doc(entry), doc_ids=[entry_id])
+        return entry
+
+    def entries(self) -> list[Entry]:
+        """Every minutes entry, oldest first."""
+        return [entry_from(doc, doc.doc_id) for doc in self._minutes.all()]
+
+    def entry(self, entry_id: int) -> Entry | None:
+        doc = self._minutes.get(doc_id=entry_id)
+        return entry_from(doc, doc.doc_id) if doc is not None else None
+
+    def entries_of_message(self, chat_id: ChatId, message_id: MessageId) -> list[Entry]:
+        return [e for e in self.entries() if e.chat_id == chat_id and e.message_id == message_id]
+
+    def save_session(self, session: Session, now: datetime) -> Session:
+        """Record that a sitting was started or ended by command (one record per sitting)."""
+        self._write(now)
+        doc = session_doc(session)
+        if session.id is not None and self._sessions.contains(doc_id=session.id):
+            self._sessions.update(doc, doc_ids=[session.id])
+            return session
+        return replace(session, id=int(self._sessions.insert(doc)))
+
+    def sessions(self) -> list[Session]:
+        return [session_from(doc, doc.doc_id) for doc in self._sessions.all()]
+
+    def meeting_work(self) -> MeetingWork:
+        """What the posts about meetings are planned from."""
+        return MeetingWork(tuple(self.sessions()), tuple(self.entries()),
+                           tuple(self.agenda_items()))
