@@ -19,6 +19,7 @@ from workflows.minutes import (
     Problem,
     Session,
     agenda_of,
+    find_sitting,
     next_occurrence,
     owned_by,
     parse_entry,
@@ -268,3 +269,11 @@ def test_minutes_are_posted_at_a_sittings_end_when_minutes_were_taken(plan: Plan
                           MeetingWork(sessions=(adhoc,)))
     assert [p.key for p in posts if p.kind == "minutes"] == [
         "minutes:jour-fixe:2026-12-03T15:00:00"]
+
+
+def test_a_sitting_started_and_ended_before_its_planned_time_is_found(plan: Plan) -> None:
+    early = Session("jour-fixe", JF, started=JF - timedelta(minutes=10),
+                    ended=JF - timedelta(minutes=5))
+    found = find_sitting(plan, [early], TZ, "jour-fixe", JF)
+    assert found is not None and found.end == JF - timedelta(minutes=5)
+    assert find_sitting(plan, [], TZ, "jour-fixe", JF + timedelta(hours=1)) is None

@@ -638,8 +638,9 @@ def find_sitting(plan: Plan, sessions: Iterable[Session], tz: ZoneInfo, meeting_
                  occurrence: datetime) -> Sitting | None:
     """The sitting of `meeting_id` at `occurrence` (as a post or an entry names it)."""
     key = (meeting_id, _utc(occurrence))
-    found = sittings_between(plan, list(sessions), tz, occurrence - timedelta(seconds=1),
-                             occurrence + timedelta(seconds=1))
+    # Wide: a sitting started early by command may also have ended before `occurrence`.
+    found = sittings_between(plan, list(sessions), tz, occurrence - MAX_SITTING - timedelta(days=1),
+                             occurrence + MAX_SITTING + timedelta(days=1))
     return next((s for s in found if s.key == key), None)
 
 
