@@ -55,9 +55,10 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     schedule.add_argument("--days", type=int, default=30, help="so viele Tage (Standard: 30)")
     preview = sub.add_parser("preview",
                              help="einen automatischen Beitrag zeigen, ohne ihn zu senden")
-    preview.add_argument("kind", choices=["quarterly", "milestone", "meeting"])
+    preview.add_argument("kind", choices=["quarterly", "milestone", "meeting", "deadline"])
     preview.add_argument("subject", nargs="?",
-                         help="Quartal (Q1 2027), Meilenstein (M3.3) oder Sitzung (jour-fixe)")
+                         help="Quartal (Q1 2027), Meilenstein (M3.3), Sitzung (jour-fixe) "
+                              "oder Berichtsfrist (ZN2025, VN)")
     preview.add_argument("--date", help="Zeitpunkt, z. B. 2026-12-01 (Standard: jetzt)")
     add_export_parsers(sub)
     add_plan_parsers(sub)

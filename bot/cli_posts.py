@@ -10,7 +10,7 @@ from bot.format import to_plain
 from bot.messages import Context
 from bot.posts import compose, schedule_listing, upcoming_posts
 from workflows.meetings import occurrences
-from workflows.posts import Post, meeting_posts, milestone_posts, quarterly_posts
+from workflows.posts import Post, deadline_posts, meeting_posts, milestone_posts, quarterly_posts
 from workflows.progress import reached_milestones
 from workflows.quarters import Quarter
 
@@ -83,7 +83,11 @@ def preview_text(ctx: Context, kind: str, subject: str | None, moment: datetime)
             raise UsageError(f"Nach {moment:%d.%m.%Y} hat „{meeting.title}“ keinen Termin mehr.")
         post = _pick(meeting_posts(plan, tz, start - timedelta(minutes=1), start),
                      kind, meeting.id, start - timedelta(minutes=1))
+    elif kind == "deadline":
+        posts = [p for p in deadline_posts(plan, tz) if subject is None
+                 or p.subject.lower() == subject.lower()]
+        post = _pick(posts, kind, subject, moment)
     else:
-        raise UsageError("Art des Beitrags: quarterly, milestone oder meeting.")
+        raise UsageError("Art des Beitrags: quarterly, milestone, meeting oder deadline.")
     at = max(post.at, moment)
     return to_plain(f"[{post.title} – {at:%d.%m.%Y %H:%M}]\n{compose(ctx, post, False, at)}")

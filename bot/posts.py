@@ -7,10 +7,12 @@ from datetime import datetime, timedelta
 from bot import meetings
 from bot.access import is_admin, team_chat
 from bot.agenda import period_text
+from bot.files import period_words
 from bot.format import day, esc, short_day, trim, until
 from bot.messages import Command, Context, Incoming, Reply, local_today
 from bot.views import milestone_line, plan_line, programme_ended_text
 from workflows.digests import (
+    DeadlineNotice,
     MilestoneNotice,
     QuarterDigest,
     SteeringSummary,
@@ -43,6 +45,17 @@ def notice_text(d: MilestoneNotice) -> str:
                 f"schreiben Sie z. B. „{esc(m.title)} am {short_day(m.due)}“.")
     return (f"⏳ <b>Erinnerung:</b> {name} ist fällig am {day(m.due)} – "
             f"{until(d.status.days_left)}.")
+
+
+def deadline_text(d: DeadlineNotice) -> str:
+    """The reminder of a reporting deadline, with the /bericht that drafts the report."""
+    deadline = d.deadline
+    words = esc(period_words(deadline.period))
+    covers = ("die ganze Laufzeit" if deadline.period.kind == "programme"
+              else f"das Jahr {deadline.period.start.year}")
+    return (f"🗂 <b>Erinnerung: {esc(deadline.title)}</b> ist fällig am {day(deadline.due)} – "
+            f"{until(d.days_left)}. Der Sachbericht dazu ({covers}) als Entwurf aus den "
+            f"Meldungen: /bericht {words} (Word) oder /bericht {words} pdf.")
 
 
 def team_text(d: TeamSummary) -> str:
@@ -85,6 +98,8 @@ def compose(ctx: Context, post: Post, late: bool, now: datetime) -> str:
             text = quarter_text(d)
         elif isinstance(d, MilestoneNotice):
             text = notice_text(d)
+        elif isinstance(d, DeadlineNotice):
+            text = deadline_text(d)
         elif isinstance(d, TeamSummary | SteeringSummary):
             text = team_text(d) if isinstance(d, TeamSummary) else steering_text(d)
             # The briefing before a meeting: its agenda and the action items due on top.
@@ -117,8 +132,9 @@ def preview_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> st
         head += "\n⚠️ APBOT_TEAM_CHAT_ID ist nicht gesetzt – ohne Team-Chat poste ich nichts."
     last_day = ctx.plan.programme.last_day
     if local_today(ctx, now) > last_day:
-        return (f"{head}\nDas Programm endete am {day(last_day)} – seitdem poste ich nichts "
-                "mehr von selbst: keine Quartalsüberblicke, Erinnerungen oder Zusammenfassungen.")
+        head += (f"\nDas Programm endete am {day(last_day)} – seitdem poste ich von selbst nur "
+                 "noch die Erinnerungen an den Verwendungsnachweis, keine Quartalsüberblicke, "
+                 "Meilenstein-Erinnerungen oder Zusammenfassungen.")
     return f"{head}\n{schedule_listing(posts)}"
 
 

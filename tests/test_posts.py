@@ -437,8 +437,10 @@ def test_next_post_time_is_the_next_post_strictly_after_now() -> None:
 
 def test_next_post_time_looks_beyond_a_week() -> None:
     plan = without_meetings()
-    # after the Q2 2027 overview the next post is the reminder for M3.4/M13.1 on 2 June
-    assert next_post_time(plan, [], TZ, local(2027, 4, 1, 8)) == local(2027, 6, 2, 8)
+    # after the Q2 2027 overview: the Zwischennachweis 2026 (due 30 April) 28 days before
+    assert next_post_time(plan, [], TZ, local(2027, 4, 1, 8)) == local(2027, 4, 2, 8)
+    # after its 7-day reminder the next post is the reminder for M3.4/M13.1 on 2 June
+    assert next_post_time(plan, [], TZ, local(2027, 4, 23, 8)) == local(2027, 6, 2, 8)
 
 
 def test_next_post_time_skips_reached_milestones() -> None:
@@ -451,7 +453,9 @@ def test_next_post_time_skips_reached_milestones() -> None:
 
 def test_next_post_time_none_when_nothing_is_left() -> None:
     plan = without_meetings()
-    assert next_post_time(plan, [], TZ, local(2027, 8, 12, 8)) is None
+    # after the programme only the Verwendungsnachweis (due 31.12.2027) is recalled
+    assert next_post_time(plan, [], TZ, local(2027, 8, 12, 8)) == local(2027, 12, 3, 8)
+    assert next_post_time(plan, [], TZ, local(2027, 12, 24, 8)) is None
 
 
 def test_first_look_back_covers_the_longest_window() -> None:
@@ -480,8 +484,11 @@ def test_a_reminder_already_sent_comes_again_when_its_milestone_moves() -> None:
     at_new = local(2026, 4, 23, 8)
     decisions = due_posts(moved, [], TZ, at_new + timedelta(minutes=1), sent_for_old,
                           at_new - timedelta(minutes=5), at_new - timedelta(days=1))
-    assert [(d.post.key, d.action) for d in decisions] == [("milestone:M2.1:7", "send")]
+    assert [(d.post.key, d.action) for d in decisions] == [
+        ("deadline:ZN2025:7", "send"),  # the Zwischennachweis 2025 is due on 30 April, too
+        ("milestone:M2.1:7", "send")]
     # Logged for the time it has now: done.
-    again = due_posts(moved, [], TZ, at_new + timedelta(minutes=1), {"milestone:M2.1:7": at_new},
+    again = due_posts(moved, [], TZ, at_new + timedelta(minutes=1),
+                      {"milestone:M2.1:7": at_new, "deadline:ZN2025:7": at_new},
                       at_new - timedelta(minutes=5), at_new - timedelta(days=1))
     assert again == []

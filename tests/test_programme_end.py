@@ -284,7 +284,14 @@ def test_zusammenfassung_at_the_end(core: Core) -> None:
 
 def test_vorschau_after_the_end(core: Core) -> None:
     text = answer(core, "/vorschau", AFTER, user_id=ADMIN, chat_id=ADMIN, chat_type="private")
-    assert f"{ENDED} – seitdem poste ich nichts mehr von selbst" in text
+    assert (f"{ENDED} – seitdem poste ich von selbst nur noch die Erinnerungen an den "
+            "Verwendungsnachweis") in text
+    assert text.endswith("In diesem Zeitraum plane ich keine Beiträge.")
+    december = datetime(2027, 11, 20, 9, 0, tzinfo=TZ)
+    text = answer(core, "/vorschau", december, user_id=ADMIN, chat_id=ADMIN,
+                  chat_type="private")
+    assert text.endswith("• Fr., 03.12.2027 08:00 – Erinnerung Verwendungsnachweis "
+                         "(in 28 Tagen fällig)")
 
 
 # -- questions -----------------------------------------------------------------------------
@@ -444,15 +451,19 @@ def with_due(plan_text: str, old: str, new: str) -> Plan:
     return parse_plan(plan_text.replace(old, new), Path("variant.toml"))
 
 
-def test_no_post_at_all_after_the_programme(plan: Plan) -> None:
+def test_after_the_programme_only_the_verwendungsnachweis_is_recalled(plan: Plan) -> None:
     first_night = datetime(2027, 7, 1, 0, 0, tzinfo=TZ)
-    assert planned_posts(plan, [], TZ, first_night, END_OF_TEST) == []
+    # due six months after the end (31.12.2027): reminded 28 and 7 days before
+    assert [(p.key, p.at) for p in planned_posts(plan, [], TZ, first_night, END_OF_TEST)] == [
+        ("deadline:VN:28", datetime(2027, 12, 3, 8, 0, tzinfo=TZ)),
+        ("deadline:VN:7", datetime(2027, 12, 24, 8, 0, tzinfo=TZ))]
     assert meeting_posts(plan, TZ, first_night, END_OF_TEST) == []
     closes = programme_closes(plan, TZ)
     assert closes == datetime(2027, 6, 30, 23, 59, 59, 999999, tzinfo=TZ)
     everything = planned_posts(plan, [], TZ, datetime(2024, 12, 1, tzinfo=TZ), END_OF_TEST)
-    assert everything and max(p.at for p in everything) <= closes
-    assert all(p.useful_until <= closes for p in everything)
+    others = [p for p in everything if p.subject != "VN"]
+    assert others and max(p.at for p in others) <= closes
+    assert all(p.useful_until <= closes for p in others)
 
 
 def test_no_quarter_overview_after_the_last_quarter(plan: Plan) -> None:
@@ -496,8 +507,10 @@ def test_the_last_meeting_summaries_come_before_the_end(plan: Plan) -> None:
 
 def test_nothing_to_wake_for_after_the_last_post(plan: Plan) -> None:
     after_last_summary = datetime(2027, 6, 29, 9, 1, tzinfo=TZ)
-    assert next_post_time(plan, [], TZ, after_last_summary) is None
-    assert next_post_time(plan, [mark("M3.4", date(2027, 6, 1))], TZ, AFTER) is None
+    vn_first = datetime(2027, 12, 3, 8, 0, tzinfo=TZ)  # the Verwendungsnachweis, 28 days before
+    assert next_post_time(plan, [], TZ, after_last_summary) == vn_first
+    assert next_post_time(plan, [mark("M3.4", date(2027, 6, 1))], TZ, AFTER) == vn_first
+    assert next_post_time(plan, [], TZ, datetime(2027, 12, 24, 8, 1, tzinfo=TZ)) is None
     # after a long outage that ends after the programme: nothing is sent late
     decisions = due_posts(plan, [], TZ, AFTER, set(), AFTER - timedelta(days=400), AFTER)
     assert decisions and all(d.action == "skip" for d in decisions)

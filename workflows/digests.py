@@ -14,6 +14,7 @@ from workflows.posts import Post, previous_occurrence
 from workflows.progress import MilestoneMark, Update, reached_milestones
 from workflows.quarters import Quarter
 from workflows.queries import APStatus, MilestoneStatus, milestone_status, plan_overview
+from workflows.report import ReportDeadline, report_deadlines
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,13 @@ class SteeringSummary:
     statuses: tuple[APStatus, ...]
 
 
-Digest = QuarterDigest | MilestoneNotice | TeamSummary | SteeringSummary
+@dataclass(frozen=True)
+class DeadlineNotice:
+    deadline: ReportDeadline
+    days_left: int
+
+
+Digest = QuarterDigest | MilestoneNotice | TeamSummary | SteeringSummary | DeadlineNotice
 
 
 def quarter_digest(plan: Plan, quarter: Quarter, updates: list[Update],
@@ -97,6 +104,11 @@ def digest_for(plan: Plan, post: Post, updates: list[Update], marks: list[Milest
         if post.kind == "milestone":
             return MilestoneNotice(status, post.number, 0, 0)
         return MilestoneNotice(status, 0, post.number, plan.programme.overdue_max)
+    if post.kind == "deadline":
+        deadline = next((d for d in report_deadlines(plan) if d.id == post.subject), None)
+        if deadline is None:
+            raise ValueError(f"unknown reporting deadline {post.subject}")
+        return DeadlineNotice(deadline, (deadline.due - today).days)
     meeting = next(m for m in plan.meetings if m.id == post.subject)
     occurrence = post.occurrence or post.useful_until
     if meeting.kind == "team":

@@ -58,6 +58,11 @@ class Programme:
     reminder_days: tuple[int, ...]  # days before a milestone's due date
     overdue_every_days: int
     overdue_max: int
+    # Reporting deadlines (see workflows/report.py, report_deadlines): the Zwischennachweis
+    # on each year is due on this (month, day) of the next year, None for none; the
+    # Verwendungsnachweis at the end of the month this many months after the programme.
+    interim_report_due: tuple[int, int] | None = (4, 30)
+    final_report_months: int = 6
 
     @property
     def first_day(self) -> date:
@@ -205,6 +210,26 @@ def _clock_time(value: Any) -> time:
     return parsed
 
 
+_MONTH_DAY = re.compile(r"^(?:(\d{1,2})\.(\d{1,2})\.?|(\d{1,2})-(\d{1,2}))$")
+
+
+def _month_day(value: Any) -> tuple[int, int] | None:
+    """ "30.04." or "04-30": a day of every year (not 29 February); "" for none."""
+    text = _text(value)
+    if not text:
+        return None
+    m = _MONTH_DAY.match(text.replace(" ", ""))
+    if m is not None:
+        day, month = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+        try:
+            date(2001, int(month), int(day))  # a year without 29 February
+            return int(month), int(day)
+        except ValueError:
+            pass
+    raise ValueError(f"erwartet einen Tag des Jahres wie „30.04.“ (oder „\"\"“ für keinen), "
+                     f"gefunden {value!r}")
+
+
 def _bundesland(value: Any) -> str:
     code = _nonempty(value).upper()
     if not valid_bundesland(code):
@@ -282,6 +307,8 @@ PROGRAMME: Schema = {
     "reminder_days": (_day_counts, [28, 7]),
     "overdue_every_days": (_between(1, 365, "Tage"), 14),
     "overdue_max": (_between(0, 20, "Erinnerungen"), 4),
+    "interim_report_due": (_month_day, "30.04."),
+    "final_report_months": (_between(0, 24, "Monate nach Programmende"), 6),
 }
 WORK_PACKAGE: Schema = {
     "id": (_ap_id, ...), "title": (_nonempty, ...), "description": (_text, ""),

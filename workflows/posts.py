@@ -33,9 +33,10 @@ from workflows.minutes import (
 from workflows.plan import Plan
 from workflows.progress import MilestoneMark, reached_milestones
 from workflows.quarters import quarters_between
+from workflows.report import report_deadlines
 from workflows.workdays import first_working_day_after, first_working_day_from
 
-KINDS = ("quarterly", "milestone", "overdue", "meeting", "minutes", "task")
+KINDS = ("quarterly", "milestone", "overdue", "meeting", "minutes", "task", "deadline")
 # A post sent this long after its time is marked "(nachgeholt)".
 LATE_AFTER = timedelta(minutes=5)
 QUARTERLY_WINDOW = timedelta(days=14)
@@ -118,6 +119,25 @@ def milestone_posts(plan: Plan, tz: ZoneInfo, reached: Iterable[str],
                               f"Erinnerung {m.id} {m.title} (in {days} Tagen fällig)",
                               number=days))
         posts += _overdue_posts(plan, m.id, m.title, m.due, tz, until)
+    return posts
+
+
+def deadline_posts(plan: Plan, tz: ZoneInfo) -> list[Post]:
+    """Reminders before each reporting deadline (Zwischennachweis, Verwendungsnachweis), on
+    the milestones' reminder days. The Verwendungsnachweis is due after the programme:
+    its reminders are the only posts then. No overdue notices: apbot cannot know whether
+    the report went out."""
+    posts = []
+    for deadline in report_deadlines(plan):
+        due_start = _at(deadline.due, time.min, tz)
+        for days in plan.programme.reminder_days:
+            try:
+                at = _at(deadline.due - timedelta(days=days), plan.programme.post_time, tz)
+            except OverflowError:
+                continue
+            posts.append(Post(f"deadline:{deadline.id}:{days}", "deadline", deadline.id, at,
+                              due_start, f"Erinnerung {deadline.title} (in {days} Tagen fällig)",
+                              number=days))
     return posts
 
 
@@ -236,7 +256,8 @@ def planned_posts(plan: Plan, marks: Iterable[MilestoneMark], tz: ZoneInfo, star
         until = end.astimezone(tz).date()
     except OverflowError:
         until = date.max
-    posts = [*quarterly_posts(plan, tz), *milestone_posts(plan, tz, reached, until=until)]
+    posts = [*quarterly_posts(plan, tz), *milestone_posts(plan, tz, reached, until=until),
+             *deadline_posts(plan, tz)]
     posts = [p for p in posts if first <= utc(p.at) <= last]
     posts += meeting_posts(plan, tz, start, end)
     if work is not None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from workflows.minutes import DECISION, TASK, Entry
-from workflows.periods import Period
+from workflows.periods import Period, year_period
 from workflows.plan import Plan, WorkPackage
 from workflows.progress import MilestoneMark, Update, ap_progress, order_key, reached_milestones
 from workflows.queries import MilestoneStatus, milestone_status
@@ -127,3 +128,39 @@ def period_report(plan: Plan, updates: Iterable[Update], marks: Iterable[Milesto
                              progress.last_update, reached_here, still_open, in_period,
                              _setbacks(mine, in_period, progress.state), decisions, tasks))
     return Report(period, as_of, tuple(rows))
+
+
+@dataclass(frozen=True)
+class ReportDeadline:
+    """A report the funder expects: the Zwischennachweis on a year, the Verwendungsnachweis."""
+
+    id: str  # "ZN2025", "VN": stable, for the post log
+    title: str  # "Zwischennachweis 2025"
+    due: date
+    period: Period  # what the report covers: the year, or the whole programme
+
+
+def report_deadlines(plan: Plan) -> tuple[ReportDeadline, ...]:
+    """The programme's reporting deadlines, by due date.
+
+    A Zwischennachweis for each calendar year of the programme that ends before the
+    programme does, due on `interim_report_due` of the next year (the last year goes into
+    the Verwendungsnachweis); the Verwendungsnachweis on the whole programme at the end
+    of the month `final_report_months` after the programme's last month.
+    """
+    prog = plan.programme
+    deadlines = []
+    if prog.interim_report_due is not None:
+        month, day = prog.interim_report_due
+        for year in range(prog.first_day.year, prog.last_day.year):
+            if year + 1 > date.max.year:
+                break
+            deadlines.append(ReportDeadline(f"ZN{year}", f"Zwischennachweis {year}",
+                                            date(year + 1, month, day), year_period(year)))
+    months = prog.last_day.year * 12 + prog.last_day.month - 1 + prog.final_report_months
+    year, month = divmod(months, 12)
+    if year <= date.max.year:
+        due = date(year, month + 1, calendar.monthrange(year, month + 1)[1])
+        deadlines.append(ReportDeadline("VN", "Verwendungsnachweis", due,
+                                        programme_period(plan)))
+    return tuple(sorted(deadlines, key=lambda d: d.due))
