@@ -720,19 +720,17 @@ def ap_lines(ctx: Context, ap: str, today: date) -> list[str]:
 
 
 COMMANDS = (
-    Command("top", top_command, "Thema für die Tagesordnung der nächsten Sitzung",
-            usage="[AP4 | Steuerungsgruppe:] Text"),
-    Command("besprochen", dealt_command, "Punkte der Tagesordnung als besprochen abhaken",
-            usage="1 3"),
-    Command("sitzung_start", start_command, "Sitzung beginnen: Protokoll mitschreiben",
-            usage="[Sitzung]"),
-    Command("sitzung_ende", end_command, "Sitzung beenden und das Protokoll posten"),
+    Command("top", top_command, "Thema für die nächste Tagesordnung",
+            usage="[AP4 | Sitzung:] Text"),
+    Command("besprochen", dealt_command, "TOPs abhaken", usage="1 3"),
+    Command("sitzung_start", start_command, "Sitzung beginnen (Protokoll)", usage="[Sitzung]"),
+    Command("sitzung_ende", end_command, "Sitzung beenden, Protokoll posten"),
     Command("beschluss", _entry_command(DECISION), "Beschluss ins Protokoll", usage="Text"),
     Command("aufgabe", _entry_command(TASK), "Aufgabe festhalten",
-            usage="@name bis 15.12. Text (AP3)"),
+            usage="@name bis 15.12. Text"),
     Command("info", _entry_command(INFO), "Info ins Protokoll", usage="Text"),
-    Command("protokoll", protocol_command, "Protokoll einer Sitzung (auch als Word-Datei)",
-            usage="[Sitzung] [Datum] [pdf]"),
+    Command("protokoll", protocol_command, "Protokoll einer Sitzung (Word, pdf)",
+            usage="[Sitzung] [Datum]"),
     Command("aufgaben", tasks_command, "Offene Aufgaben", usage="[ich | @name | AP3]"),
-    Command("erledigt", done_command, "Aufgabe als erledigt markieren", usage="Nr."),
+    Command("erledigt", done_command, "Aufgabe erledigt", usage="Nr."),
 )

@@ -187,7 +187,7 @@ def agenda_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> lis
 
 
 COMMANDS = (
-    Command("tagesordnung", agenda_command, "Tagesordnung und Vorbereitung der nächsten Sitzung",
+    Command("tagesordnung", agenda_command, "Tagesordnung der nächsten Sitzung",
             usage="[Sitzung]"),
     Command("zusammenfassung", summary_command, "Zusammenfassung für die nächste Teamsitzung",
             aliases=("summary",)),
