@@ -16,7 +16,7 @@ lowest and highest round as the spread.
 
     python -m bench                 # everything, about 5 minutes
     python -m bench --quick         # small counts, a smoke test (< 1 minute)
-    python -m bench --only growth   # one of latency, growth, startup
+    python -m bench --only growth   # one of latency, growth, startup, chart
 
 The report (a Markdown table) goes to stdout, progress to stderr.
 """
@@ -47,7 +47,7 @@ from bench.history import ACTIVITIES, MEMBERS, TEAM_CHAT_ID, TZ, generate
 from tests.bot_process import REPO, bot_env
 from tests.fake_bot_api import FakeBotAPI
 
-BENCHMARKS = ("latency", "growth", "startup")
+BENCHMARKS = ("latency", "growth", "startup", "chart")
 SEND_INTERVAL = 0.04  # at most 25 messages a second to a bot: below its 30/s rate limiter
 GROUP_LIMIT = 20  # apbot's TelegramLimits: 20 messages per minute per group
 REPLY_TIMEOUT = 120.0
@@ -59,6 +59,8 @@ RECORDING_MAX_MS = 20.0
 RECORDING_GROWTH_MAX = 2.0
 STATUS_MAX_MS = 20.0
 STARTUP_MAX_S = 2.0
+FIRST_CHART_MAX_S = 2.0
+CHART_LATER_S = 3.0  # "a little after start-up": the chart asked for this long after
 RSS_MAX_MB = 150.0
 
 
@@ -74,12 +76,13 @@ class Counts:
     growth: int  # progress updates, and as many /status, per size
     startups: int  # launches with the largest history
     startup_workload: int  # progress updates and /status in the last launch, before RSS
+    charts: int  # launches for the first /zeitplan (each measures it at once and later)
 
 
 FULL = Counts(rounds=5, pairs=200, warmup=4, group_burst=30, sizes=(1_000, 10_000, 50_000),
-              growth=200, startups=5, startup_workload=50)
+              growth=200, startups=5, startup_workload=50, charts=5)
 QUICK = Counts(rounds=3, pairs=4, warmup=2, group_burst=5, sizes=(100, 500, 2_000),
-               growth=10, startups=1, startup_workload=5)
+               growth=10, startups=1, startup_workload=5, charts=1)
 
 
 # ----------------------------------------------------------------------------- numbers
@@ -513,6 +516,47 @@ class Session:
             + ").")
         self.raw["startup"] = {"stored": size, "times_s": times, "empty_s": empty,
                                "peak_rss_mb": self.peak_rss[size]}
+
+
+    # -- 4. the first chart after start-up --------------------------------------------
+
+    def first_chart(self, api: FakeBotAPI, wait: float) -> float:
+        """Seconds from /zeitplan handed to the bot to its photo arriving at the fake."""
+        if wait:
+            time.sleep(wait)
+        member = MEMBERS[0]
+        update = api.push_message("/zeitplan", chat_type="private", user_id=member.id,
+                                  first_name=member.name)
+        [photo] = api.wait_for("sendPhoto", timeout=REPLY_TIMEOUT, predicate=lambda c: c.ok)
+        return photo.received - api.delivered_at(update["update_id"])
+
+    def chart(self) -> None:
+        c = self.counts
+        stored = c.sizes[0]
+        at_once, later = [], []
+        for i in range(c.charts):
+            for wait, times in ((0.0, at_once), (CHART_LATER_S, later)):
+                log(f"first /zeitplan: launch {i + 1}/{c.charts}, asked {wait:.0f} s after "
+                    "the first getUpdates …")
+                with running("bot", self.fresh_dir(stored), self.log_path("chart")) as (
+                        proc, _):
+                    times.append(self.first_chart(proc.api, wait))
+        now, soon = statistics.median(at_once), statistics.median(later)
+        self.rows.append(Row("First `/zeitplan` after start-up, asked at the first getUpdates",
+                             f"{now:.2f} s", f"≤ {FIRST_CHART_MAX_S:.0f} s",
+                             now <= FIRST_CHART_MAX_S))
+        self.rows.append(Row(f"First `/zeitplan` after start-up, asked {CHART_LATER_S:.0f} s "
+                             "later", f"{soon:.2f} s", f"≤ {FIRST_CHART_MAX_S:.0f} s",
+                             soon <= FIRST_CHART_MAX_S))
+        self.details.append(
+            f"First chart: a fresh process with {size_label(stored)} stored updates; "
+            "`/zeitplan` sent in a private chat either as soon as the bot first polls or "
+            f"{CHART_LATER_S:.0f} s later; the time from the fake handing it out to the photo "
+            f"(1280 px wide) arriving at `sendPhoto`, median of {c.charts} launch(es) each "
+            f"(at once: {', '.join(f'{t:.2f} s' for t in at_once)}; later: "
+            f"{', '.join(f'{t:.2f} s' for t in later)}). apbot imports matplotlib and draws "
+            "the day's chart in a worker thread at start-up.")
+        self.raw["chart"] = {"stored": stored, "at_once_s": at_once, "later_s": later}
 
 
 # ----------------------------------------------------------------------------- report

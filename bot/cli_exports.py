@@ -48,7 +48,7 @@ def add_export_parsers(sub: Any) -> None:
 def export_data(args: argparse.Namespace, ctx: Context, now: datetime) -> bytes:
     """The bytes the subcommand asks for; UsageError for a bad argument."""
     if args.mode == "gantt":
-        return gantt_attachment(ctx, now).data
+        return gantt_attachment(ctx, now, whole=True).data
     if args.kind == "ical":
         return calendar_attachment(ctx, now).data
     if args.kind == "report":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date, datetime
 
 from bot.calendar_export import calendar_file
@@ -11,7 +12,13 @@ from bot.format import esc, short_day
 from bot.messages import Attachment, Command, Context, Incoming, Reply, local_today
 from bot.report_document import report_document
 from bot.report_export import render_report
-from bot.timeline import timeline_text
+from bot.timeline import (
+    ChartRequest,
+    phone_window,
+    state_histories,
+    timeline_text,
+    whole_programme,
+)
 from workflows.periods import MONTH_NAMES, Period, parse_period, year_period
 from workflows.plan import Plan
 from workflows.queries import norm, plan_overview, programme_over
@@ -24,27 +31,67 @@ PROGRAMME_WORDS = frozenset(norm(w) for w in (
     "programm", "gesamt", "gesamtlaufzeit", "laufzeit", "ganze laufzeit", "ganzes programm",
     "gesamtes programm", "abschluss", "abschlussbericht", "schlussbericht",
     "verwendungsnachweis", "alles"))
+PHONE_WIDTH = 1280  # bot.gantt's widths, here without importing matplotlib
+FULL_WIDTH = 1600
 CALENDAR_FILE = "arbeits-und-zeitplan.ics"  # one name, so a re-import finds the same file
 
 
-def gantt_attachment(ctx: Context, now: datetime) -> Attachment:
-    """The Gantt chart as a photo, with the text timeline as its fallback."""
-    # matplotlib takes about a second to import: load it when a chart is wanted,
-    # not at every start of the bot or the console.
-    from bot.gantt import render_gantt
+WHOLE_WORDS = frozenset({"gesamt", "ganz", "ganze", "alles", "programm", "komplett", "voll"})
 
+
+def chart_request(ctx: Context, now: datetime, whole: bool = False) -> ChartRequest:
+    """What the chart is drawn from, read now (on the event loop): the phone version from
+    the last quarter to the programme's end, or (`whole`) the whole programme."""
     today = local_today(ctx, now)
-    statuses = plan_overview(ctx.plan, ctx.store.updates(), ctx.store.marks(), today)
-    caption = (f"📊 <b>Arbeits- und Zeitplan</b>, Stand {short_day(today)}\n"
-               "Balken: Zeitraum laut Plan, Farbe und Muster zeigen den gemeldeten Stand. "
-               "Meilensteine: ◆ gefüllt = erreicht, ◇ leer = offen, mit ✕ = überfällig.")
     plan = ctx.plan
+    updates = ctx.store.updates()
+    statuses = tuple(plan_overview(plan, updates, ctx.store.marks(), today))
+    histories = tuple(sorted(state_histories(plan, updates, ctx.settings.timezone).items()))
+    if whole:
+        return ChartRequest(plan, statuses, today, histories, whole_programme(plan), FULL_WIDTH)
+    return ChartRequest(plan, statuses, today, histories, phone_window(plan, today),
+                        PHONE_WIDTH)
+
+
+def gantt_attachment(ctx: Context, now: datetime, whole: bool = False) -> Attachment:
+    """The Gantt chart as a photo, with the text timeline as its fallback."""
+    request = chart_request(ctx, now, whole)
+    today, plan = request.today, request.plan
+    window = request.window
+    shown = f"{window.first} – {window.last}"
+    if window != whole_programme(plan):
+        shown += " (den ganzen Plan zeigt /zeitplan gesamt)"
+    caption = (f"📊 <b>Arbeits- und Zeitplan</b>, Stand {short_day(today)}, {shown}\n"
+               "Balken: Zeitraum laut Plan; Farbe und Muster: gemeldeter Stand ab dem Tag der "
+               "Meldung; schwarzer Streifen: Fortschritt in %. Meilensteine: ◆ grün = "
+               "erreicht (am Tag), ◇ weiß = offen, ◆ gelb mit ! = überfällig; Namen und Daten "
+               "unter dem Bild.")
 
     def render() -> bytes:  # from the snapshot above only: it may run in another thread
-        return render_gantt(plan, statuses, today)
+        # matplotlib takes about a second to import: load it when a chart is wanted (or
+        # in the background at start-up, see `preload_chart`), not for every console run.
+        from bot.gantt import render_request
 
-    return Attachment(f"zeitplan-{today:%Y-%m-%d}.png", render, "photo", caption,
-                      timeline_text(plan, statuses, today))
+        return render_request(request)
+
+    name = "zeitplan-gesamt" if whole else "zeitplan"
+    return Attachment(f"{name}-{today:%Y-%m-%d}.png", render, "photo", caption,
+                      timeline_text(plan, list(request.statuses), today))
+
+
+def preload_chart(ctx: Context, now: datetime) -> Callable[[], None]:
+    """A job for a worker thread at start-up: import matplotlib, load its fonts and draw
+    today's /zeitplan, so the first one asked for is answered at once (if nothing changed
+    meanwhile) or drawn without the import's second. The data is read now."""
+    request = chart_request(ctx, now)
+
+    def job() -> None:
+        from bot.gantt import render_request, warm_up
+
+        warm_up()
+        render_request(request)
+
+    return job
 
 
 def calendar_attachment(ctx: Context, now: datetime) -> Attachment:
@@ -151,9 +198,13 @@ def report_attachment(ctx: Context, period: Period, now: datetime,
                       fallback)
 
 
-def gantt_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> list[Reply]:
+def gantt_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> list[Reply] | str:
     # The chart is drawn by the front-end; if drawing fails, it sends the timeline instead.
-    return [Reply("", attachment=gantt_attachment(ctx, now))]
+    words = set(norm(args).split())
+    if words and not words <= WHOLE_WORDS:
+        return (f"„{esc(args)}“ kenne ich bei /zeitplan nicht. /zeitplan zeigt die Zeit vom "
+                "letzten Quartal bis zum Programmende, /zeitplan gesamt das ganze Programm.")
+    return [Reply("", attachment=gantt_attachment(ctx, now, whole=bool(words)))]
 
 
 def calendar_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> list[Reply] | str:
@@ -179,8 +230,8 @@ def report_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> lis
 
 
 COMMANDS = (
-    Command("zeitplan", gantt_command, "Der Arbeits- und Zeitplan als Bild (Gantt-Diagramm)",
-            aliases=("gantt",)),
+    Command("zeitplan", gantt_command, "Der Arbeits- und Zeitplan als Bild (Gantt-Diagramm); "
+            "gesamt: das ganze Programm", aliases=("gantt",), usage="[gesamt]"),
     Command("kalender", calendar_command, "Meilensteine und Sitzungen als Kalenderdatei (.ics); "
             "abo: die Adresse zum Abonnieren (Admins)", aliases=("ical",), usage="[abo | abo neu]"),
     Command("bericht", report_command, "Sachbericht für einen Zeitraum als Word-Datei, mit "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from dataclasses import dataclass, replace
@@ -31,6 +32,7 @@ from telegram.ext import (
 from bot.access import team_chat
 from bot.calendar_server import CalendarServer, start_calendar_server
 from bot.core import SORRY, Core, is_workbook
+from bot.files import preload_chart
 from bot.format import esc
 from bot.inbox import Event, Inbox
 from bot.messages import ButtonPress, Clock, Incoming, Reply, SentFile, system_clock
@@ -54,6 +56,7 @@ OUTBOX = "outbox"
 SCHEDULER = "scheduler"
 MEMBERS = "members"
 CALENDAR = "calendar"
+PRELOAD = "preload"
 TRACKING = "tracking"  # the inbox entry being handled, if it came through the inbox
 
 
@@ -337,10 +340,26 @@ async def stop_calendar(app: Application) -> None:  # type: ignore[type-arg]
         await server.stop()
 
 
+def start_preloading(app: Application) -> None:  # type: ignore[type-arg]
+    """Import matplotlib and draw today's chart in a worker thread, so that the first
+    /zeitplan after start-up does not wait for the import (about a second)."""
+    core: Core = app.bot_data[CORE]
+    job = preload_chart(core.ctx, app.bot_data[CLOCK]())
+
+    def logged() -> None:
+        try:
+            job()
+        except Exception:  # the chart is drawn again when asked for; say why it failed
+            log.exception("drawing the chart in advance failed")
+
+    app.bot_data[PRELOAD] = asyncio.get_running_loop().run_in_executor(None, logged)
+
+
 async def on_start(app: Application) -> None:  # type: ignore[type-arg]
     await register_menu(app)
     await start_posting(app)
     await start_calendar(app)
+    start_preloading(app)
 
 
 async def register_menu(app: Application) -> None:  # type: ignore[type-arg]

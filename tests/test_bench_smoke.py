@@ -37,6 +37,8 @@ def expected_rows() -> list[str]:
         f"Start-up to first getUpdates, {sizes[-1]} stored",
         "Start-up to first getUpdates, empty store",
         f"Peak RSS (VmHWM), {sizes[-1]} stored",
+        "First `/zeitplan` after start-up, asked at the first getUpdates",
+        "First `/zeitplan` after start-up, asked 3 s later",
     ]
 
 
@@ -62,7 +64,8 @@ def test_quick_run_prints_the_whole_table(tmp_path: Path) -> None:
     assert f"Python {sys.version.split()[0]}" in done.stdout
     report = json.loads(raw.read_text())
     assert [row["measurement"] for row in report["rows"]] == expected_rows()
-    assert set(report["results"]) == {"latency", "growth", "startup"}
+    assert set(report["results"]) == {"latency", "growth", "startup", "chart"}
+    assert len(report["results"]["chart"]["at_once_s"]) == QUICK.charts
     latency = report["results"]["latency"]
     assert len(latency["rounds"]) == QUICK.rounds
     for rnd in latency["rounds"]:
