@@ -199,6 +199,40 @@ def font_dir() -> Path:
     return Path(spec.origin).parent / "mpl-data" / "fonts" / "ttf"
 
 
+def wrap_lines(pdf: Any, text: str, width: float) -> list[str]:
+    """`text` broken into lines of at most `width` in the current font, at spaces (a word
+    too long for a line at any character); every line break kept.
+
+    fpdf2's multi_cell measures a line again for every character it adds, which makes
+    a long report take seconds: here each word is measured once.
+    """
+    space = pdf.get_string_width(" ")
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        first, *rest = paragraph.split(" ")
+        line, used = first, pdf.get_string_width(first)
+        for word in (None, *rest):
+            if word is not None:
+                size = pdf.get_string_width(word)
+                if used + space + size <= width:
+                    line, used = f"{line} {word}", used + space + size
+                    continue
+                lines.append(line)
+                line, used = word, size
+            while used > width and len(line) > 1:  # a word longer than a line
+                cut, cut_width = 0, 0.0
+                for ch in line:
+                    w = pdf.get_string_width(ch)
+                    if cut and cut_width + w > width:
+                        break
+                    cut, cut_width = cut + 1, cut_width + w
+                lines.append(line[:cut])
+                line = line[cut:]
+                used = pdf.get_string_width(line)
+        lines.append(line)
+    return lines
+
+
 def report_pdf(doc: ReportDocument) -> bytes:
     """The report as a PDF (A4, DejaVu Sans: every character of the team's text)."""
     from fpdf import FPDF, FontFace
@@ -228,9 +262,9 @@ def report_pdf(doc: ReportDocument) -> bytes:
     def text(value: str, size: float = 10, style: str = "", h: float = 5.0,
              indent: float = 0.0) -> None:
         pdf.set_font(FONT, style, size)
-        pdf.set_x(pdf.l_margin + indent)
-        pdf.multi_cell(width - indent, h, _safe(value), align="L",
-                       new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        for line in wrap_lines(pdf, _safe(value), width - indent):
+            pdf.set_x(pdf.l_margin + indent)
+            pdf.cell(width - indent, h, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     text(doc.title, 20, "B", 10)
     pdf.ln(2)
@@ -238,6 +272,8 @@ def report_pdf(doc: ReportDocument) -> bytes:
         text(f"{label}: {value}")
     for block in doc.blocks:
         if isinstance(block, Heading):
+            if pdf.will_page_break(24):  # a heading stays with what follows it
+                pdf.add_page()
             pdf.ln(4 if block.level == 1 else 2)
             text(block.text, 14 if block.level == 1 else 11, "B", 7 if block.level == 1 else 6)
         elif isinstance(block, Paragraph):

@@ -328,6 +328,19 @@ def test_pdf_report_has_the_same_content(plan: Plan, history: Store) -> None:
     assert "Irrtum" not in flat
 
 
+def test_pdf_wraps_long_reports_keeping_every_character(plan: Plan, store: Store) -> None:
+    long_word = "Bildungs" + "x" * 150 + "ende"
+    long_text = " ".join(f"Wort{n}" for n in range(120)) + "\nneue Zeile"
+    add(store, "AP3", "2026-05-04", long_word)
+    add(store, "AP3", "2026-05-05", long_text)
+    pages = pdf_pages(report_pdf(document(plan, store, year_period(2026))))
+    squeezed = "".join("".join(pages).split())
+    assert "".join(f"04.05.2026, Anna Adler: {long_word}".split()) in squeezed
+    assert "".join(f"05.05.2026, Anna Adler: {long_text}".split()) in squeezed
+    lines = "\n".join(pages).split("\n")
+    assert max(len(line) for line in lines) < 120  # broken into lines that fit the page
+
+
 def test_reports_are_quick(plan: Plan, history: Store) -> None:
     import time
 
