@@ -409,20 +409,26 @@ def _team_chat_rows(probe: Probe) -> Generator[Row, None, dict[str, Any] | None]
         return None
     join = ("apbot in der Gruppe hinzufügen und dort /start senden; er nennt die ID, "
             "die in APBOT_TEAM_CHAT_ID gehört.")
-    try:
-        chat = probe.bot_api("getChat", chat_id=chat_id)
-    except Unreachable as err:
-        yield fail(f"Team-Chat nicht geprüft: Telegram antwortet nicht ({err}).")
-        return None
-    except ApiFailure as err:
-        moved = err.parameters.get("migrate_to_chat_id")
-        if moved:
-            yield fail(f"Die Gruppe {chat_id} ist jetzt eine Supergruppe mit der ID {moved}.",
-                       f"APBOT_TEAM_CHAT_ID={moved} eintragen.")
-        else:
-            yield fail(f"Team-Chat {chat_id} nicht erreichbar ({err.description}): apbot ist "
-                       "nicht in dieser Gruppe, oder die ID ist falsch.", join)
-        return None
+    for attempt in range(2):
+        try:
+            chat = probe.bot_api("getChat", chat_id=chat_id)
+            break
+        except Unreachable as err:
+            yield fail(f"Team-Chat nicht geprüft: Telegram antwortet nicht ({err}).")
+            return None
+        except ApiFailure as err:
+            moved = err.parameters.get("migrate_to_chat_id")
+            if moved and attempt == 0:
+                # apbot follows the move once Telegram tells it (a post's answer), but the
+                # setting should say where the team is.
+                yield warn(f"Die Gruppe {chat_id} ist jetzt eine Supergruppe mit der ID "
+                           f"{moved}; apbot folgt ihr, sobald Telegram es ihm meldet.",
+                           f"APBOT_TEAM_CHAT_ID={moved} eintragen und apbot neu starten.")
+                chat_id = moved
+                continue
+            yield fail(f"Team-Chat {chat_id} nicht erreichbar ({err.description}): apbot "
+                       "ist nicht in dieser Gruppe, oder die ID ist falsch.", join)
+            return None
     kind = {"group": "Gruppe", "supergroup": "Supergruppe", "private": "privater Chat",
             "channel": "Kanal"}.get(str(chat.get("type")), str(chat.get("type")))
     title = chat.get("title") or chat.get("first_name") or ""

@@ -646,6 +646,7 @@ class FakeBotAPI:
         # chat id → users in it: whoever wrote there, or was added (getChatMember)
         self._chat_members: dict[str, set[int]] = {}
         self._unknown_chats: set[str] = set()  # getChat: "chat not found" (see remove_chat)
+        self._migrated: dict[str, int] = {}  # group → the supergroup it became (migrate_chat)
         self._webhook_url = ""  # see set_webhook
 
         self._methods: dict[str, Callable[[_ParsedRequest], Any]] = {
@@ -757,6 +758,15 @@ class FakeBotAPI:
         answer "chat not found", as Telegram does."""
         with self._cond:
             self._unknown_chats.add(str(chat_id))
+
+    def migrate_chat(self, old_id: int, new_id: int) -> None:
+        """The group `old_id` became the supergroup `new_id`: getChat and getChatMember for
+        the old id answer 400 with ``migrate_to_chat_id``, as Telegram does; the bot's
+        membership moves along."""
+        with self._cond:
+            self._migrated[str(old_id)] = new_id
+            members = self._chat_members.get(str(old_id), set())
+            self._chat_members.setdefault(str(new_id), set()).update(members)
 
     def commands(self, scope: JSONDict | None = None, language_code: str = "") -> list[JSONDict]:
         """Commands currently set via ``setMyCommands`` for a scope/language."""
@@ -1868,6 +1878,10 @@ class FakeBotAPI:
         with self._cond:
             if str(chat_id) in self._unknown_chats:
                 raise ApiError(400, "Bad Request: chat not found")
+            moved = self._migrated.get(str(chat_id))
+        if moved is not None:
+            raise ApiError(400, "Bad Request: group chat was upgraded to a supergroup chat",
+                           {"migrate_to_chat_id": moved})
         return chat_id
 
     def _m_get_chat(self, request: _ParsedRequest) -> JSONDict:

@@ -343,3 +343,12 @@ def test_root_checking_a_directory_of_another_user_is_told(data: Path) -> None:
     os.chown(data, 12345, 12345)
     _, lines = check(env_for(data, None))
     assert "apbotctl check" in line_with(lines, "Die Prüfung läuft als root")
+
+
+def test_team_chat_that_became_a_supergroup(api: FakeBotAPI, data: Path) -> None:
+    api.migrate_chat(DEFAULT_GROUP_ID, -1009876543210)
+    code, lines = check(env_for(data, api))
+    row = line_with(lines, "ist jetzt eine Supergruppe mit der ID -1009876543210")
+    assert row.startswith("⚠️") and "APBOT_TEAM_CHAT_ID=-1009876543210" in row
+    assert line_with(lines, "apbot ist Mitglied des Team-Chats").startswith("✅")
+    assert code == 0
