@@ -101,6 +101,8 @@ def ask_stdin(prompt: str) -> str | None:
     """The answer typed (or piped) on stdin; None at end of input."""
     print(prompt, end="", flush=True)
     line = sys.stdin.readline()
+    if not sys.stdin.isatty():
+        print(line.strip())  # piped: show the answer, as a terminal would
     return line if line else None
 
 
