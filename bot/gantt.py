@@ -120,12 +120,17 @@ class Geometry:
         return self.rows * ROW_PIXELS
 
 
+MAX_TITLE_LINE = 56  # characters: two such lines still leave the bars room at 1280 px
+
+
 def wrapped_title(title: str, width: int = 40) -> str:
-    """The full AP title on at most two lines."""
+    """The full AP title on at most two lines (one beyond 112 characters is cut with "…")."""
     lines = textwrap.wrap(title, width)
-    while len(lines) > 2:
+    while len(lines) > 2 and width < MAX_TITLE_LINE:
         width += 4
         lines = textwrap.wrap(title, width)
+    if len(lines) > 2:
+        lines = textwrap.wrap(title, width, max_lines=2, placeholder=" …")
     return "\n".join(lines)
 
 

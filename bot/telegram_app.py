@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
+import threading
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
@@ -341,8 +341,13 @@ async def stop_calendar(app: Application) -> None:  # type: ignore[type-arg]
 
 
 def start_preloading(app: Application) -> None:  # type: ignore[type-arg]
-    """Import matplotlib and draw today's chart in a worker thread, so that the first
-    /zeitplan after start-up does not wait for the import (about a second)."""
+    """Import matplotlib and draw today's chart in a background thread, so that the first
+    /zeitplan after start-up does not wait for the import (a second or more; on a new
+    machine matplotlib first builds its font cache).
+
+    A daemon thread, not the event loop's executor: a SIGTERM right after start-up must
+    not wait for the drawing.
+    """
     core: Core = app.bot_data[CORE]
     job = preload_chart(core.ctx, app.bot_data[CLOCK]())
 
@@ -352,7 +357,9 @@ def start_preloading(app: Application) -> None:  # type: ignore[type-arg]
         except Exception:  # the chart is drawn again when asked for; say why it failed
             log.exception("drawing the chart in advance failed")
 
-    app.bot_data[PRELOAD] = asyncio.get_running_loop().run_in_executor(None, logged)
+    thread = threading.Thread(target=logged, name="chart-preload", daemon=True)
+    thread.start()
+    app.bot_data[PRELOAD] = thread
 
 
 async def on_start(app: Application) -> None:  # type: ignore[type-arg]

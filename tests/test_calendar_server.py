@@ -259,3 +259,14 @@ async def test_stop_closes_the_port(core: Core) -> None:
     await server.stop()
     with pytest.raises(OSError):
         await fetch(port, "/")
+
+
+async def test_a_port_in_use_is_an_oserror_for_the_front_end(core: Core) -> None:
+    first = await start_calendar_server(lambda: core.ctx, lambda: NOW)
+    assert first is not None
+    try:
+        taken = replace(core.ctx, settings=replace(core.ctx.settings, calendar_port=first.port))
+        with pytest.raises(OSError):  # the Telegram front-end logs it and tells the admins
+            await start_calendar_server(lambda: taken, lambda: NOW)
+    finally:
+        await first.stop()
