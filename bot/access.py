@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from bot.messages import Context, Incoming
+from workflows.ids import ChatId, UserId
 
 
-def is_admin(ctx: Context, user_id: int, via_console: bool = False) -> bool:
+def is_admin(ctx: Context, user_id: UserId, via_console: bool = False) -> bool:
     """Admins are configured by user id; the console user is always one."""
     return via_console or user_id in ctx.settings.admin_ids
 
 
-def _follow(chat_id: int, migrations: dict[int, int]) -> int:
+def _follow(chat_id: ChatId, migrations: dict[ChatId, ChatId]) -> ChatId:
     seen = {chat_id}
     while chat_id in migrations and migrations[chat_id] not in seen:
         chat_id = migrations[chat_id]
@@ -18,13 +19,13 @@ def _follow(chat_id: int, migrations: dict[int, int]) -> int:
     return chat_id
 
 
-def team_chat(ctx: Context) -> int | None:
+def team_chat(ctx: Context) -> ChatId | None:
     """The team chat's id now: a group that became a supergroup has a new one."""
     team = ctx.settings.team_chat_id
     return None if team is None else _follow(team, ctx.store.chat_migrations())
 
 
-def served_chats(ctx: Context) -> frozenset[int]:
+def served_chats(ctx: Context) -> frozenset[ChatId]:
     """The configured chats and, for those that migrated, their new ids."""
     migrations = ctx.store.chat_migrations()
     chats = ctx.settings.chat_ids

@@ -180,7 +180,7 @@ def check_settings(probe: Probe) -> Iterable[Row]:
         advice = ("apbot zur Gruppe hinzufügen und dort /start senden: er antwortet mit der "
                   "ID der Gruppe; die in APBOT_TEAM_CHAT_ID eintragen.")
         yield fail(text, advice) if telegram else warn(text, advice)
-    elif isinstance(settings.team_chat_id, int) and settings.team_chat_id > 0:
+    elif settings.team_chat_id.isdigit():  # a Telegram id without "-": a person's chat
         yield warn(f"APBOT_TEAM_CHAT_ID {settings.team_chat_id} ist ein privater Chat, keine "
                    "Gruppe (Gruppen-IDs beginnen mit -).",
                    "die ID der Gruppe eintragen; apbot nennt sie auf /start in der Gruppe.")
@@ -194,7 +194,8 @@ def check_settings(probe: Probe) -> Iterable[Row]:
                    "Team-Chat, und /vorschau darf niemand.",
                    "die Telegram-Nutzer-IDs der Admins, mit Komma getrennt, eintragen.")
     else:
-        groups = sorted(i for i in settings.admin_ids if isinstance(i, int) and i < 0)
+        # Telegram ids of groups are negative; a person's is a plain number.
+        groups = sorted(i for i in settings.admin_ids if i.startswith("-") and i[1:].isdigit())
         if groups:
             yield warn(f"APBOT_ADMIN_IDS enthält {', '.join(map(str, groups))}: das ist eine "
                        "Gruppe, keine Person.", "dort nur Nutzer-IDs von Personen eintragen.")

@@ -104,7 +104,7 @@ def _import(args: argparse.Namespace, ctx: Context, now: datetime) -> int:
         print("Nichts geändert. Mit --yes übernehmen (apbot muss dafür gestoppt sein).")
         return 0
     try:
-        _, change_id = _take(ctx, tuple(edits), lines, 0, CLI_AUTHOR, now)
+        _, change_id = _take(ctx, tuple(edits), lines, "0", CLI_AUTHOR, now)
     except PlanEditError as err:
         print(f"apbot: {err} Der Plan ist unverändert.", file=sys.stderr)
         return EXIT_USAGE

@@ -12,8 +12,8 @@ from bot.format import to_plain
 from bot.messages import Attachment, ButtonPress, Incoming, Reply
 
 log = logging.getLogger(__name__)
-CONSOLE_CHAT_ID = 0
-CONSOLE_USER_ID = 0
+CONSOLE_CHAT_ID = "0"
+CONSOLE_USER_ID = "0"
 PRESS = "/taste"  # "/taste plan:ok:3" presses a button in the console
 GREETING = ("apbot – Konsole auf dem Plan „{plan}“.\n"
             "Schreiben Sie z. B. /status AP3, /plan oder /hilfe. Beenden mit Strg+D.")
@@ -31,11 +31,11 @@ class Console:
         self.user_name = user_name or core.ctx.settings.console_name
         self._last_id = 0
 
-    def _message_id(self, now: datetime) -> int:
+    def _message_id(self, now: datetime) -> str:
         # Negative and time-based: unique across console runs, and never equal to a
         # Telegram message id (always positive) in the same team chat.
         self._last_id = min(self._last_id - 1, -int(now.timestamp() * 1000))
-        return self._last_id
+        return str(self._last_id)
 
     def incoming(self, text: str, now: datetime) -> Incoming:
         team = self.core.ctx.settings.team_chat_id

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.settings import Settings
-from workflows.ids import MessageId
+from workflows.ids import ChatId, MessageId, UserId
 from workflows.plan import Plan
 from workflows.store import Store
 
@@ -27,11 +27,11 @@ class Incoming:
     """A chat message as every front-end hands it to the core."""
 
     text: str
-    chat_id: int
-    user_id: int
+    chat_id: ChatId
+    user_id: UserId
     user_name: str
     chat_type: str = "group"  # "private", "group", "supergroup"
-    message_id: int | None = None
+    message_id: MessageId | None = None
     date: datetime | None = None
     is_bot: bool = False
     reply_to_bot: bool = False
@@ -114,8 +114,8 @@ class ButtonPress:
     """Someone pressed an inline button under one of our messages."""
 
     data: str
-    chat_id: int
-    user_id: int
+    chat_id: ChatId
+    user_id: UserId
     user_name: str
     via_console: bool = False
     team_member: bool = False
@@ -127,7 +127,7 @@ class PressResult:
     notice: str  # the short pop-up answer
     new_text: str | None = None  # replaces the message that carried the button
     plan: Plan | None = None  # the plan from now on, when the press changed it
-    posts: tuple[tuple[int, Reply], ...] = ()  # further messages: (chat, reply)
+    posts: tuple[tuple[ChatId, Reply], ...] = ()  # further messages: (chat, reply)
 
 
 Handler = Callable[[Context, Incoming, str, datetime], "list[Reply] | str"]

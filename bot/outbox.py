@@ -18,6 +18,7 @@ from typing import Protocol
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
 from bot.telegram_send import with_retry
+from workflows.ids import ChatId
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ Job = Callable[[], Awaitable[object]]  # a whole delivery, its retries included
 
 
 class Limits(Protocol):
-    def ready(self, chat_id: int, amount: int = 1) -> bool: ...
+    def ready(self, chat_id: ChatId, amount: int = 1) -> bool: ...
 
 
 class Outbox:
@@ -35,10 +36,10 @@ class Outbox:
     def __init__(self, limits: Limits, first_retry_delay: float = 1.0) -> None:
         self.limits = limits
         self.first_retry_delay = first_retry_delay
-        self._last: dict[int, asyncio.Task[None]] = {}  # per chat: the newest waiting delivery
+        self._last: dict[ChatId, asyncio.Task[None]] = {}  # per chat: the newest waiting delivery
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def send(self, chat_id: int, attempts: Sequence[Attempt]) -> None:
+    async def send(self, chat_id: ChatId, attempts: Sequence[Attempt]) -> None:
         """Send now if nothing for this chat is waiting and its limits allow; else later.
 
         Each message is tried once here. After a failed try (network, 5xx, 429) it and
@@ -60,14 +61,14 @@ class Outbox:
                 self.later(chat_id, [self._retrying(a) for a in attempts[i:]])
                 return
 
-    def later(self, chat_id: int, jobs: Sequence[Job]) -> None:
+    def later(self, chat_id: ChatId, jobs: Sequence[Job]) -> None:
         """Deliver `jobs` in the background, after everything already waiting for the chat."""
         task = asyncio.ensure_future(self._deliver(chat_id, self._last.get(chat_id), jobs))
         self._last[chat_id] = task
         self._tasks.add(task)
         task.add_done_callback(lambda t: self._done(chat_id, t))
 
-    async def _deliver(self, chat_id: int, before: asyncio.Task[None] | None,
+    async def _deliver(self, chat_id: ChatId, before: asyncio.Task[None] | None,
                        jobs: Sequence[Job]) -> None:
         if before is not None:
             await asyncio.wait({before})  # its own failure is its own: logged there
@@ -79,7 +80,7 @@ class Outbox:
             except Exception:
                 log.exception("a reply to chat %s could not be sent", chat_id)
 
-    def then(self, chat_id: int | None, callback: Callable[[], object]) -> None:
+    def then(self, chat_id: ChatId | None, callback: Callable[[], object]) -> None:
         """Call `callback` once everything handed over for the chat so far is delivered
         (or given up); at once when nothing for it is waiting."""
         if chat_id is None or chat_id not in self._last:
@@ -90,7 +91,7 @@ class Outbox:
             callback()
         self.later(chat_id, [call])
 
-    def _done(self, chat_id: int, task: asyncio.Task[None]) -> None:
+    def _done(self, chat_id: ChatId, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
         if self._last.get(chat_id) is task:
             del self._last[chat_id]

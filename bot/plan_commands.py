@@ -28,6 +28,7 @@ from bot.messages import (
     local_today,
 )
 from bot.settings import SHIPPED_PLAN
+from workflows.ids import ChatId, UserId
 from workflows.plan import Meeting, Milestone, Plan, WorkPackage
 from workflows.plan_edit import Edit, PlanEditError, apply_edits, next_milestone_id
 from workflows.plan_file import save_plan_text
@@ -357,13 +358,13 @@ def on_press(ctx: Context, press: ButtonPress, now: datetime, admin: bool) -> Pr
                        posts=_to_team(ctx, press.chat_id, announcement))
 
 
-def _to_team(ctx: Context, here: int, reply: Reply) -> tuple[tuple[int, Reply], ...]:
+def _to_team(ctx: Context, here: ChatId, reply: Reply) -> tuple[tuple[ChatId, Reply], ...]:
     """The announcement goes to the team chat (also when the change was made elsewhere)."""
     team = team_chat(ctx)
     return ((team if team is not None else here, reply),)
 
 
-def _take(ctx: Context, edits: tuple[Edit, ...], lines: list[str], by: int, by_name: str,
+def _take(ctx: Context, edits: tuple[Edit, ...], lines: list[str], by: UserId, by_name: str,
           now: datetime, proposal_id: int | None = None) -> tuple[Plan, int]:
     target = target_of(ctx)
     applied = apply_edits(plan_text(ctx.plan), target, edits)

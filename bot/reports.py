@@ -369,9 +369,10 @@ def on_press(ctx: Context, press: ButtonPress, now: datetime, admin: bool) -> Pr
     if kind == ASK:
         return _on_question(ctx, press, now, admin)
     # ASCII digits only: "²".isdigit() holds, and int("²") raises.
-    if kind != UNDO or not re.fullmatch(r"-?[0-9]{1,15}", raw_id):
+    # The message id as the front-end gave it (a Telegram number, a Matrix event id).
+    if kind != UNDO or not re.fullmatch(r"\S{1,100}", raw_id):
         return PressResult("Diese Schaltfläche kenne ich nicht (mehr).")
-    message_id = int(raw_id)
+    message_id = raw_id
     authors = message_authors(ctx.store, press.chat_id, message_id)
     if not authors:
         return PressResult("Diese Meldung gibt es nicht mehr.")

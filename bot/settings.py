@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import getpass
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from workflows.ids import ChatId, UserId
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 # The plan that ships with apbot, next to the packages in the source tree.
@@ -29,9 +32,9 @@ class SettingsError(Exception):
 class Settings:
     token: str | None = field(default=None, repr=False)
     api_base_url: str = DEFAULT_API_BASE_URL
-    team_chat_id: int | None = None
-    allowed_chat_ids: frozenset[int] = frozenset()
-    admin_ids: frozenset[int] = frozenset()
+    team_chat_id: ChatId | None = None
+    allowed_chat_ids: frozenset[ChatId] = frozenset()
+    admin_ids: frozenset[UserId] = frozenset()
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Berlin"))
     data_dir: Path = Path("data")
     plan_path: Path = SHIPPED_PLAN
@@ -43,23 +46,31 @@ class Settings:
     calendar_url: str | None = None  # the public base URL, e.g. behind a reverse proxy
 
     @property
-    def chat_ids(self) -> frozenset[int]:
+    def chat_ids(self) -> frozenset[ChatId]:
         """The group chats apbot serves."""
         team = {self.team_chat_id} if self.team_chat_id is not None else set()
         return self.allowed_chat_ids | team
 
 
-def _chat_id(name: str, value: str) -> int:
+# A Matrix room (!), user (@) or alias (#) id: sigil, local part, ":", server name.
+_MATRIX_ID = re.compile(r"[!@#][^\s:]+:[^\s]+")
+
+
+def _chat_id(name: str, value: str) -> str:
+    """A Telegram id (an integer, kept as its canonical text) or a Matrix id, as given."""
+    value = value.strip()
+    if _MATRIX_ID.fullmatch(value):
+        return value
     try:
-        return int(value.strip())
+        return str(int(value))
     except ValueError:
         raise SettingsError(
-            f"{name}: „{value.strip()}“ ist keine Chat- oder Nutzer-ID (ganze Zahl, z. B. "
-            f"-1001234567890)."
+            f"{name}: „{value}“ ist keine Chat- oder Nutzer-ID (z. B. -1001234567890 "
+            f"oder !abc:stadt.de)."
         ) from None
 
 
-def _id_list(name: str, value: str) -> frozenset[int]:
+def _id_list(name: str, value: str) -> frozenset[str]:
     return frozenset(_chat_id(name, part) for part in value.split(",") if part.strip())
 
 

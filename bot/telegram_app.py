@@ -45,8 +45,10 @@ from bot.telegram_send import (
     TelegramPublisher,
     send_file,
     send_text,
+    telegram_chat,
     with_retry,
 )
+from workflows.ids import ChatId, UserId
 from workflows.schedule import PostRunner
 
 log = logging.getLogger(__name__)
@@ -93,11 +95,12 @@ def to_incoming(message: Message, bot_id: int, edited: bool) -> Incoming | None:
     replied_user = replied.from_user if replied is not None else None
     return Incoming(
         text=message.text or message.caption or "",
-        chat_id=message.chat.id,
-        user_id=user_id,
+        # The core keeps ids as opaque text; Telegram's numbers become their decimal form.
+        chat_id=str(message.chat.id),
+        user_id=str(user_id),
         user_name=user_name,
         chat_type=message.chat.type,
-        message_id=message.message_id,
+        message_id=str(message.message_id),
         date=message.date,
         is_bot=is_bot,
         reply_to_bot=bool(replied and replied.from_user and replied.from_user.id == bot_id),
@@ -106,7 +109,7 @@ def to_incoming(message: Message, bot_id: int, edited: bool) -> Incoming | None:
         reply_to_user=(replied_user.full_name if replied_user and not replied_user.is_bot
                        else None),
         user_handle=user.username if sender_chat is None else None,
-        reply_to_message_id=replied.message_id if replied is not None else None,
+        reply_to_message_id=str(replied.message_id) if replied is not None else None,
         reply_to_text=(replied.text or replied.caption) if replied is not None else None,
     )
 
@@ -126,7 +129,7 @@ async def send_replies(outbox: Outbox, message: Message, replies: list[Reply],
     With `tracking` (the message came through the inbox), parts delivered before a
     restart are not sent again, and each part is noted as it goes out.
     """
-    bot, chat_id = message.get_bot(), message.chat.id
+    bot, chat_id = message.get_bot(), str(message.chat.id)
     # In groups the answer quotes the question, so it is clear whom it answers.
     quote = (ReplyParameters(message.message_id, allow_sending_without_reply=True)
              if message.chat.type != "private" else None)
@@ -161,13 +164,13 @@ def noted(tracking: Tracking | None, part: int, send: Attempt) -> Attempt:
     return run
 
 
-def text_attempt(bot: Bot, chat_id: int, reply: Reply, quote: ReplyParameters | None) -> Attempt:
+def text_attempt(bot: Bot, chat_id: ChatId, reply: Reply, quote: ReplyParameters | None) -> Attempt:
     """One try at sending a text reply, with its button if it has one."""
-    return partial(bot.send_message, chat_id, reply.text, parse_mode=ParseMode.HTML,
+    return partial(bot.send_message, telegram_chat(chat_id), reply.text, parse_mode=ParseMode.HTML,
                    reply_markup=markup(reply), reply_parameters=quote)
 
 
-async def deliver(bot: Bot, chat_id: int, reply: Reply, quote: ReplyParameters | None) -> None:
+async def deliver(bot: Bot, chat_id: ChatId, reply: Reply, quote: ReplyParameters | None) -> None:
     """One reply, retries included."""
     if reply.attachment is not None:
         await send_file(bot, chat_id, reply.attachment)
@@ -188,7 +191,8 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     clock: Clock = context.bot_data[CLOCK]
     if message.migrate_to_chat_id is not None:
         # The group became a supergroup: its new id inherits everything.
-        core.ctx.store.record_migration(message.chat.id, message.migrate_to_chat_id, clock())
+        core.ctx.store.record_migration(str(message.chat.id), str(message.migrate_to_chat_id),
+                                        clock())
         log.info("chat %s migrated to %s", message.chat.id, message.migrate_to_chat_id)
         return
     incoming = to_incoming(message, context.bot.id, edited=update.edited_message is not None)
@@ -210,7 +214,7 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_replies(outbox, message, core.handle(incoming, clock()), tracking)
 
 
-async def in_team(bot_data: dict[str, Any], bot: Bot, user_id: int) -> bool:
+async def in_team(bot_data: dict[str, Any], bot: Bot, user_id: UserId) -> bool:
     """Is this person in the team chat? Admins need not be; without a team chat, nobody."""
     core: Core = bot_data[CORE]
     team = team_chat(core.ctx)
@@ -241,14 +245,15 @@ async def on_button(core: Core, outbox: Outbox, query: CallbackQuery, clock: Clo
         await query.answer()
         return
     private = message.chat.type == "private"
-    press = ButtonPress(query.data, message.chat.id, query.from_user.id,
-                        query.from_user.full_name, user_handle=query.from_user.username,
+    chat_id, user_id = str(message.chat.id), str(query.from_user.id)
+    press = ButtonPress(query.data, chat_id, user_id, query.from_user.full_name,
+                        user_handle=query.from_user.username,
                         team_member=private and await in_team(bot_data, query.get_bot(),
-                                                              query.from_user.id))
+                                                              user_id))
     result = core.press(press, clock())
     await query.answer(result.notice)
     if result.new_text is not None:
-        await outbox.send(message.chat.id, [partial(
+        await outbox.send(chat_id, [partial(
             query.edit_message_text, result.new_text, parse_mode=ParseMode.HTML)])
     for chat_id, reply in result.posts:
         await outbox.send(chat_id, [text_attempt(query.get_bot(), chat_id, reply, None)])
@@ -259,11 +264,11 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("handler failed", exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat is not None:
         # In the background: the apology must not hold up the next update.
-        context.bot_data[OUTBOX].later(update.effective_chat.id, [partial(
-            apologise, context.bot, update.effective_chat.id)])
+        chat_id = str(update.effective_chat.id)
+        context.bot_data[OUTBOX].later(chat_id, [partial(apologise, context.bot, chat_id)])
 
 
-async def apologise(bot: Bot, chat_id: int) -> None:
+async def apologise(bot: Bot, chat_id: ChatId) -> None:
     try:
         await send_text(bot, chat_id, SORRY)
     except TelegramError as err:
@@ -274,7 +279,7 @@ def tell_admins(app: Application, text: str) -> None:  # type: ignore[type-arg]
     """A notice for whoever runs apbot (a failed backup, posting stopped): in each admin's
     private chat, or the team chat when no admin is configured; sent in the background."""
     core: Core = app.bot_data[CORE]
-    targets: list[int | None] = [*sorted(core.ctx.settings.admin_ids)] or [team_chat(core.ctx)]
+    targets: list[ChatId | None] = [*sorted(core.ctx.settings.admin_ids)] or [team_chat(core.ctx)]
     for chat_id in targets:
         if chat_id is not None:
             app.bot_data[OUTBOX].later(chat_id, [partial(send_notice, app.bot, chat_id, text)])
@@ -287,7 +292,7 @@ def hand_out_notices(app: Application) -> None:  # type: ignore[type-arg]
         tell_admins(app, notice)
 
 
-async def send_notice(bot: Bot, chat_id: int, text: str) -> None:
+async def send_notice(bot: Bot, chat_id: ChatId, text: str) -> None:
     try:
         await send_text(bot, chat_id, esc(text))
     except TelegramError as err:  # e.g. the admin never opened a chat with the bot

@@ -12,6 +12,8 @@ import time
 from telegram import Bot
 from telegram.error import TelegramError
 
+from workflows.ids import ChatId, UserId
+
 log = logging.getLogger(__name__)
 KEPT = 600.0  # seconds an answer is remembered
 KEPT_AFTER_ERROR = 60.0
@@ -22,16 +24,16 @@ class Members:
     """Asks Telegram whether a user is in the team chat, and remembers the answer."""
 
     def __init__(self) -> None:
-        self._known: dict[tuple[int, int], tuple[bool, float]] = {}
+        self._known: dict[tuple[ChatId, UserId], tuple[bool, float]] = {}
 
-    async def is_member(self, bot: Bot, chat_id: int, user_id: int) -> bool:
+    async def is_member(self, bot: Bot, chat_id: ChatId, user_id: UserId) -> bool:
         key = (chat_id, user_id)
         known = self._known.get(key)
         now = time.monotonic()
         if known is not None and known[1] > now:
             return known[0]
         try:
-            member = await bot.get_chat_member(chat_id, user_id)
+            member = await bot.get_chat_member(chat_id, int(user_id))  # Telegram's are numbers
         except (TelegramError, ValueError, TypeError, AttributeError, KeyError) as err:
             # Not a member as far as we can tell (also for an answer we cannot read);
             # asked again soon.

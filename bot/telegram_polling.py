@@ -158,7 +158,7 @@ async def handle(app: Application, inbox: Inbox, event: Event,  # type: ignore[t
         await app.process_update(update)
     finally:
         app.bot_data.pop(TRACKING, None)
-    chat = update.effective_chat.id if update.effective_chat is not None else None
+    chat = str(update.effective_chat.id) if update.effective_chat is not None else None
     app.bot_data[OUTBOX].then(chat, lambda: inbox.done(event))
     hand_out_notices(app)
 

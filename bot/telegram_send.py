@@ -17,6 +17,7 @@ from telegram.ext import BaseRateLimiter
 
 from bot.format import split_message
 from bot.messages import Attachment
+from workflows.ids import ChatId
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -50,12 +51,21 @@ async def with_retry(send: Callable[[], Awaitable[T]], attempts: int = 6,
     raise AssertionError("unreachable")
 
 
-async def send_text(bot: Bot, chat_id: int, text: str, **kwargs: Any) -> Message:
-    return await with_retry(lambda: bot.send_message(chat_id, text, parse_mode=ParseMode.HTML,
+def telegram_chat(chat_id: ChatId) -> int | str:
+    """The core's chat id as the Bot API takes it: a number, or an @channel name."""
+    try:
+        return int(chat_id)
+    except ValueError:
+        return chat_id
+
+
+async def send_text(bot: Bot, chat_id: ChatId, text: str, **kwargs: Any) -> Message:
+    chat = telegram_chat(chat_id)
+    return await with_retry(lambda: bot.send_message(chat, text, parse_mode=ParseMode.HTML,
                                                      **kwargs))
 
 
-async def send_file(bot: Bot, chat_id: int, file: Attachment) -> None:
+async def send_file(bot: Bot, chat_id: ChatId, file: Attachment) -> None:
     """A photo, else the same file as a document, else the text fallback."""
     if not file.is_rendered:
         try:
@@ -66,17 +76,18 @@ async def send_file(bot: Bot, chat_id: int, file: Attachment) -> None:
             log.exception("rendering %s failed; sending the text instead", file.filename)
             await send_parts(bot, chat_id, file.fallback_text)
             return
+    chat = telegram_chat(chat_id)
     if file.kind == "photo":
         try:
             await with_retry(lambda: bot.send_photo(
-                chat_id, InputFile(file.data, filename=file.filename), caption=file.caption,
+                chat, InputFile(file.data, filename=file.filename), caption=file.caption,
                 parse_mode=ParseMode.HTML))
             return
         except TelegramError as err:
             log.warning("sendPhoto failed (%s); sending %s as a document", err, file.filename)
     try:
         await with_retry(lambda: bot.send_document(
-            chat_id, InputFile(file.data, filename=file.filename), caption=file.caption,
+            chat, InputFile(file.data, filename=file.filename), caption=file.caption,
             parse_mode=ParseMode.HTML))
         return
     except TelegramError as err:
@@ -86,7 +97,7 @@ async def send_file(bot: Bot, chat_id: int, file: Attachment) -> None:
     await send_parts(bot, chat_id, file.fallback_text)
 
 
-async def send_parts(bot: Bot, chat_id: int, text: str) -> None:
+async def send_parts(bot: Bot, chat_id: ChatId, text: str) -> None:
     for part in split_message(text):
         await send_text(bot, chat_id, part)
 
@@ -111,7 +122,7 @@ class TelegramPublisher:
         """The parts Telegram accepts, in order."""
         return split_message(message)
 
-    async def publish(self, chat_id: int, part: str) -> None:
+    async def publish(self, chat_id: ChatId, part: str) -> None:
         # Imported here, as this class is the only part of the module that needs them.
         from telegram.error import ChatMigrated
 
@@ -120,9 +131,9 @@ class TelegramPublisher:
         try:
             await with_retry(lambda: self._send_once(chat_id, part))
         except ChatMigrated as err:
-            raise ChatMoved(err.new_chat_id) from err
+            raise ChatMoved(str(err.new_chat_id)) from err
 
-    async def _send_once(self, chat_id: int, part: str) -> None:
+    async def _send_once(self, chat_id: ChatId, part: str) -> None:
         import httpx
 
         from workflows.schedule import DeliveryUnknown
@@ -130,7 +141,7 @@ class TelegramPublisher:
         maybe_delivered = (httpx.ReadTimeout, httpx.WriteTimeout, httpx.ReadError,
                            httpx.WriteError, httpx.RemoteProtocolError)
         try:
-            await self.bot.send_message(chat_id, part, parse_mode=ParseMode.HTML,
+            await self.bot.send_message(telegram_chat(chat_id), part, parse_mode=ParseMode.HTML,
                                         read_timeout=self.READ_TIMEOUT)
         except (TimedOut, NetworkError) as err:
             if isinstance(err.__cause__, maybe_delivered):
@@ -218,7 +229,7 @@ class TelegramLimits(BaseRateLimiter[int]):
         # The group's minute first: a message waiting for it holds no slot of the second.
         return [window, self._overall]
 
-    def ready(self, chat_id: int, amount: int = 1) -> bool:
+    def ready(self, chat_id: ChatId, amount: int = 1) -> bool:
         """Would `amount` messages to `chat_id` go out now without waiting?"""
         return all(w.ready(amount) for w in self._windows(chat_id))
 

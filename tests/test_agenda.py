@@ -69,7 +69,7 @@ def ask(core: Core, text: str, now: datetime = NOW, **fields: Any) -> list[Reply
     """A message in the team group from Anna."""
     fields.setdefault("chat_id", TEAM)
     fields.setdefault("chat_type", "supergroup")
-    fields.setdefault("message_id", next(_message_ids))
+    fields.setdefault("message_id", str(next(_message_ids)))
     return core.handle(Incoming(text=text, user_id=ANNA, user_name="Anna", **fields), now)
 
 

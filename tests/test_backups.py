@@ -246,7 +246,7 @@ def test_what_was_posted_stays_known_after_a_restore(tmp_path: Path) -> None:
     store = Store.open(data, NOW, read_only=True)
     try:
         assert store.posted_keys() == {"quarterly:Q3 2026", "milestone:M3.3:28"}
-        assert store.chat_migrations() == {-100123: -1001234}
+        assert store.chat_migrations() == {"-100123": "-1001234"}
         assert [u.ap for u in store.updates()] == ["AP1"]  # the reports are the backup's
     finally:
         store.close()

@@ -370,9 +370,9 @@ def test_until_count_exdate_rdate_mean_in_the_file_what_they_mean_to_the_bot(
 # -- the command and the CLI --------------------------------------------------------
 
 
-def ask(core: Core, text: str, chat_id: int = TEAM) -> list[Reply]:
-    return core.handle(Incoming(text=text, chat_id=chat_id, user_id=2, user_name="Anna",
-                                chat_type="supergroup", message_id=1), NOW)
+def ask(core: Core, text: str, chat_id: str = TEAM) -> list[Reply]:
+    return core.handle(Incoming(text=text, chat_id=chat_id, user_id="2", user_name="Anna",
+                                chat_type="supergroup", message_id="1"), NOW)
 
 
 @pytest.mark.parametrize("command", ["/kalender", "/ical"])
@@ -388,7 +388,7 @@ def test_kalender_sends_the_ics_as_a_document(settings: Settings, plan: Plan, st
     assert "Outlook oder Thunderbird" in file.caption
     assert len(events(parse(file.data))) == 8
     assert "/meilensteine" in file.fallback_text
-    [refused] = ask(core, "/kalender", chat_id=-100999)
+    [refused] = ask(core, "/kalender", chat_id="-100999")
     assert refused.attachment is None
 
 

@@ -55,7 +55,7 @@ async def server(core: Core) -> AsyncIterator[CalendarServer]:
 def ask(core: Core, text: str, user_id: int = ADMIN, chat_type: str = "private") -> str:
     chat = user_id if chat_type == "private" else TEAM
     [reply] = core.handle(Incoming(text=text, chat_id=chat, user_id=user_id, user_name="Anna",
-                                   chat_type=chat_type, message_id=1), NOW)
+                                   chat_type=chat_type, message_id="1"), NOW)
     return reply.text
 
 

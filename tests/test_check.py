@@ -71,10 +71,10 @@ def make_database(data: Path, now: datetime = NOW) -> None:
 
     store = Store.open(data, now.replace(day=1))
     store.add_update(Update(ap="AP3", text="AP3: Einladungen verschickt",
-                            author=Author(1001, "Anna"), chat_id=DEFAULT_GROUP_ID,
-                            message_id=1, at=now.replace(day=1)), now.replace(day=1))
-    store.add_update(Update(ap="AP5", text="AP5: 30 %", author=Author(1001, "Anna"),
-                            chat_id=DEFAULT_GROUP_ID, message_id=2, at=now, percent=30), now)
+                            author=Author("1001", "Anna"), chat_id=DEFAULT_GROUP_ID,
+                            message_id="1", at=now.replace(day=1)), now.replace(day=1))
+    store.add_update(Update(ap="AP5", text="AP5: 30 %", author=Author("1001", "Anna"),
+                            chat_id=DEFAULT_GROUP_ID, message_id="2", at=now, percent=30), now)
     store.close()
 
 

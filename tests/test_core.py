@@ -30,10 +30,10 @@ PLAN_PATH = TEST_PLAN
 TZ = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=TZ)  # a Thursday in Q4 2026
 
-TEAM = -100123
-OTHER_GROUP = -100999
-EXTRA_GROUP = -100555
-ADMIN, ANNA, BERT = 1, 2, 3
+TEAM = "-100123"
+OTHER_GROUP = "-100999"
+EXTRA_GROUP = "-100555"
+ADMIN, ANNA, BERT = "1", "2", "3"
 NAMES = {ADMIN: "Chef", ANNA: "Anna", BERT: "Bert"}
 BOT_NAME = "apbot_test_bot"
 
@@ -67,7 +67,7 @@ def incoming(text: str, **fields: Any) -> Incoming:
     user = fields.pop("user_id", ANNA)
     fields.setdefault("chat_id", TEAM)
     fields.setdefault("chat_type", "supergroup")
-    fields.setdefault("message_id", next(_message_ids))
+    fields.setdefault("message_id", str(next(_message_ids)))
     return Incoming(text=text, user_id=user, user_name=NAMES.get(user, "Jemand"), **fields)
 
 
@@ -88,7 +88,7 @@ def line_with(text: str, needle: str) -> str:
     return lines[0]
 
 
-def press(core: Core, data: str, user_id: int, chat_id: int = TEAM) -> Any:
+def press(core: Core, data: str, user_id: str, chat_id: str = TEAM) -> Any:
     return core.press(ButtonPress(data, chat_id, user_id, NAMES.get(user_id, "Jemand")), NOW)
 
 
@@ -313,7 +313,7 @@ def test_unknown_command_name_is_escaped(core: Core) -> None:
 # -- who may talk to the bot ------------------------------------------------------------------
 
 
-def assert_refused(replies: list[Reply], chat_id: int) -> None:
+def assert_refused(replies: list[Reply], chat_id: str) -> None:
     assert len(replies) == 1
     text = replies[0].text
     assert "\n" not in text
@@ -379,13 +379,13 @@ def test_messages_from_bots_are_ignored(core: Core, store: Store) -> None:
 
 
 def test_progress_message_is_confirmed_with_an_undo_button(core: Core, store: Store) -> None:
-    replies = ask(core, "AP3: Einladungen verschickt, 60 %", message_id=42)
+    replies = ask(core, "AP3: Einladungen verschickt, 60 %", message_id="42")
     assert len(replies) == 1
     assert "AP 3" in replies[0].text
     assert "60 %" in replies[0].text
     assert replies[0].buttons == (Button("Rückgängig", "undo:42"),)
     [update] = store.updates()
-    assert (update.ap, update.percent, update.message_id) == ("AP3", 60, 42)
+    assert (update.ap, update.percent, update.message_id) == ("AP3", 60, "42")
     assert update.text == "AP3: Einladungen verschickt, 60 %"
     assert update.author.name == "Anna"
 
@@ -449,8 +449,8 @@ def test_undo_command_withdraws_the_senders_last_report(core: Core, store: Store
 
 
 def test_edited_message_changes_its_record(core: Core, store: Store) -> None:
-    ask(core, "AP3: Einladungen verschickt, 60 %", message_id=50)
-    replies = ask(core, "AP3: Einladungen verschickt, 80 %", message_id=50, edited=True)
+    ask(core, "AP3: Einladungen verschickt, 60 %", message_id="50")
+    replies = ask(core, "AP3: Einladungen verschickt, 80 %", message_id="50", edited=True)
     assert len(replies) == 1
     assert "geändert" in replies[0].text
     assert "80 %" in replies[0].text
@@ -461,8 +461,8 @@ def test_edited_message_changes_its_record(core: Core, store: Store) -> None:
 
 
 def test_edited_message_that_no_longer_names_an_ap_withdraws(core: Core, store: Store) -> None:
-    ask(core, "AP3: Einladungen verschickt", message_id=51)
-    text = answer(core, "Einladungen verschickt", message_id=51, edited=True)
+    ask(core, "AP3: Einladungen verschickt", message_id="51")
+    text = answer(core, "Einladungen verschickt", message_id="51", edited=True)
     assert "zurückgenommen" in text
     assert live(store) == []
 
@@ -569,7 +569,7 @@ def test_verlauf_with_a_space_in_the_ap_name(core: Core) -> None:
 
 
 def test_update_command_records(core: Core, store: Store) -> None:
-    replies = ask(core, "/update AP3 Text", message_id=77)
+    replies = ask(core, "/update AP3 Text", message_id="77")
     assert len(replies) == 1
     assert "gespeichert: AP 3" in replies[0].text
     assert replies[0].buttons == (Button("Rückgängig", "undo:77"),)
@@ -615,7 +615,7 @@ def test_update_command_with_no_single_title_stores_nothing(core: Core, store: S
 
 
 def test_unsure_message_asks_with_speichern_and_nein(core: Core, store: Store) -> None:
-    [reply] = ask(core, "AP 9 Vortrag beim Landesnetzwerk gehalten", message_id=501)
+    [reply] = ask(core, "AP 9 Vortrag beim Landesnetzwerk gehalten", message_id="501")
     assert reply.text.startswith("🤔 Als Meldung zu AP 9 speichern?")
     assert [b.label for b in reply.buttons] == ["Speichern", "Nein"]
     assert store.updates() == []  # unanswered, nothing is stored
@@ -630,7 +630,7 @@ def test_unsure_message_asks_with_speichern_and_nein(core: Core, store: Store) -
     assert confirmation.text == "✅ gespeichert: AP 9"
     assert confirmation.buttons == (Button("Rückgängig", "undo:501"),)
     [update] = store.updates()
-    assert (update.ap, update.message_id, update.author.name) == ("AP9", 501, "Anna")
+    assert (update.ap, update.message_id, update.author.name) == ("AP9", "501", "Anna")
     assert press(core, save, ANNA).notice == "Diese Frage ist schon beantwortet."
     assert press(core, "undo:501", ANNA).notice == "Zurückgenommen."
 
@@ -746,18 +746,18 @@ def test_a_report_typed_at_the_console_carries_the_console_name(
 
 
 def test_undo_offers_the_authors_earlier_reports(core: Core, store: Store) -> None:
-    ask(core, "AP3: Einladungen verschickt", message_id=601, date=NOW - timedelta(hours=3))
-    ask(core, "AP5: Steuerungsgruppe vorbereitet", user_id=BERT, message_id=602,
+    ask(core, "AP3: Einladungen verschickt", message_id="601", date=NOW - timedelta(hours=3))
+    ask(core, "AP5: Steuerungsgruppe vorbereitet", user_id=BERT, message_id="602",
         date=NOW - timedelta(hours=2))
-    ask(core, "/update AP4 Prototyp steht", message_id=603, date=NOW - timedelta(hours=1))
-    ask(core, "AP8: Pressemitteilung raus", message_id=604)
-    [reply] = ask(core, "/rueckgaengig", message_id=605)
+    ask(core, "/update AP4 Prototyp steht", message_id="603", date=NOW - timedelta(hours=1))
+    ask(core, "AP8: Pressemitteilung raus", message_id="604")
+    [reply] = ask(core, "/rueckgaengig", message_id="605")
     assert "Zurückgenommen: AP 8" in reply.text
     assert [(b.label, b.data) for b in reply.buttons] == [
         ("26.11. AP 4: Prototyp steht", "undo:603"),
         ("26.11. AP3: Einladungen verschickt", "undo:601")]  # not Bert's
     # handled again after a restart: nothing more is withdrawn, the same buttons are offered
-    [again] = ask(core, "/rueckgaengig", message_id=605)
+    [again] = ask(core, "/rueckgaengig", message_id="605")
     assert again == reply
     assert sorted(u.ap for u in live(store)) == ["AP3", "AP4", "AP5"]
     assert press(core, "undo:601", ANNA).notice == "Zurückgenommen."
@@ -765,8 +765,8 @@ def test_undo_offers_the_authors_earlier_reports(core: Core, store: Store) -> No
 
 
 def test_undo_list_withdraws_nothing_and_admins_see_everyones(core: Core, store: Store) -> None:
-    ask(core, "AP3: Einladungen verschickt", message_id=611, date=NOW - timedelta(hours=1))
-    ask(core, "AP5: Steuerungsgruppe vorbereitet", user_id=BERT, message_id=612)
+    ask(core, "AP3: Einladungen verschickt", message_id="611", date=NOW - timedelta(hours=1))
+    ask(core, "AP5: Steuerungsgruppe vorbereitet", user_id=BERT, message_id="612")
     [mine] = ask(core, "/rueckgaengig liste")
     assert [b.data for b in mine.buttons] == ["undo:611"]
     assert "nur Admins" in answer(core, "/rueckgaengig alle")
@@ -791,8 +791,8 @@ def test_a_report_about_a_past_day_says_the_day_it_counts_for(core: Core, store:
 
 
 def test_an_unclear_edit_keeps_the_report_and_says_so(core: Core, store: Store) -> None:
-    ask(core, "AP 9 läuft", message_id=701)
-    [reply] = ask(core, "AP 9 Vortrag gehalten", message_id=701, edited=True)
+    ask(core, "AP 9 läuft", message_id="701")
+    [reply] = ask(core, "AP 9 Vortrag gehalten", message_id="701", edited=True)
     assert reply.buttons == ()
     assert reply.text.endswith("Die bisherige Meldung bleibt, wie sie war.")
     assert [(u.state, u.withdrawn) for u in store.updates()] == [("läuft", False)]

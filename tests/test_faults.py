@@ -84,7 +84,8 @@ def stored(data_dir: Path, *, read_only: bool = False) -> Counter[Key]:
     """How many updates the database holds per message (read-only works beside the bot)."""
     store = Store.open(data_dir, datetime.now(BERLIN), read_only=read_only)
     try:
-        return Counter((u.chat_id, u.message_id or 0) for u in store.updates())
+        # The store keeps ids as text; the fake Bot API numbers them as Telegram does.
+        return Counter((int(u.chat_id), int(u.message_id or 0)) for u in store.updates())
     finally:
         store.close()
 

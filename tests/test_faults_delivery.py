@@ -201,7 +201,8 @@ def test_repeated_undo_after_a_restart_withdraws_only_one_report(tmp_path: Path)
             bot.stop()
     store = Store.open(data, datetime.now().astimezone())
     try:
-        withdrawn = {(u.chat_id, u.message_id): u.withdrawn for u in store.updates()}
+        withdrawn = {(int(u.chat_id), int(u.message_id or 0)): u.withdrawn
+                     for u in store.updates()}
     finally:
         store.close()
     assert withdrawn == {key_of(first): False, key_of(second): True}

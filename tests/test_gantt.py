@@ -452,9 +452,9 @@ def test_timeline_says_when_nothing_was_reported(plan: Plan, store: Store) -> No
 # -- the command ------------------------------------------------------------------
 
 
-def ask(core: Core, text: str, chat_id: int = TEAM, chat_type: str = "supergroup") -> list[Reply]:
-    return core.handle(Incoming(text=text, chat_id=chat_id, user_id=2, user_name="Anna",
-                                chat_type=chat_type, message_id=1), NOW)
+def ask(core: Core, text: str, chat_id: str = TEAM, chat_type: str = "supergroup") -> list[Reply]:
+    return core.handle(Incoming(text=text, chat_id=chat_id, user_id="2", user_name="Anna",
+                                chat_type=chat_type, message_id="1"), NOW)
 
 
 @pytest.mark.parametrize("command", ["/zeitplan", "/gantt", "/zeitplan@apbot_test_bot"])
@@ -484,10 +484,10 @@ def test_zeitplan_gesamt_sends_the_whole_programme(core: Core) -> None:
 
 
 def test_zeitplan_only_in_allowed_chats(core: Core) -> None:
-    [reply] = ask(core, "/zeitplan", chat_id=-100999)
+    [reply] = ask(core, "/zeitplan", chat_id="-100999")
     assert reply.attachment is None
     assert "nur für das Koordinierungsteam" in reply.text
-    [private] = ask(core, "/zeitplan", chat_id=2, chat_type="private")  # Anna is no admin
+    [private] = ask(core, "/zeitplan", chat_id="2", chat_type="private")  # Anna is no admin
     assert private.attachment is None
 
 

@@ -154,7 +154,7 @@ def test_an_addressed_report_is_still_recorded(core: Core, store: Store) -> None
 
 
 def test_a_foreign_group_is_not_answered_for_a_plain_question(core: Core) -> None:
-    msg = Incoming(text="Wann ist die nächste BiKo?", chat_id=-999, user_id=ANNA,
+    msg = Incoming(text="Wann ist die nächste BiKo?", chat_id="-999", user_id=ANNA,
                    user_name="Anna", chat_type="supergroup", message_id=next(_ids))
     assert core.handle(msg, NOW) == []
 

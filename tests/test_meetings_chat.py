@@ -142,14 +142,14 @@ def test_edits_correct_the_item_they_created(core: Core) -> None:
     assert core.ctx.store.entries()[0].due == date(2026, 12, 16)
     gone = text_of(core, "Einladung ist raus", DURING, message_id=mid, edited=True)
     assert "gestrichen" in gone and core.ctx.store.entries()[0].withdrawn
-    say(core, "TOP: Haushalt", BEFORE, message_id=778)
-    text_of(core, "TOP: Haushalt 2027 (AP5)", BEFORE, message_id=778, edited=True)
+    say(core, "TOP: Haushalt", BEFORE, message_id="778")
+    text_of(core, "TOP: Haushalt 2027 (AP5)", BEFORE, message_id="778", edited=True)
     (item,) = core.ctx.store.agenda_items()
     assert (item.text, item.ap) == ("Haushalt 2027", "AP5")
 
 
 def test_action_items_listed_and_done_by_button_reply_or_command(core: Core) -> None:
-    say(core, "/aufgabe @bert bis Freitag Raum buchen", BEFORE, message_id=901)
+    say(core, "/aufgabe @bert bis Freitag Raum buchen", BEFORE, message_id="901")
     say(core, "/aufgabe ich bis 10.12. Catering (AP3)", BEFORE)
     say(core, "/aufgabe @bert Flyer", BEFORE, user=ADMIN)
     listing = say(core, "/aufgaben", BEFORE)[0]

@@ -94,7 +94,7 @@ class FakeLimits:
     def __init__(self) -> None:
         self.open = True
 
-    def ready(self, chat_id: int, amount: int = 1) -> bool:
+    def ready(self, chat_id: str, amount: int = 1) -> bool:
         return self.open
 
 

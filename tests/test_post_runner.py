@@ -33,7 +33,7 @@ PLAN_PATH = TEST_PLAN
 PLAN_TEXT = PLAN_PATH.read_text(encoding="utf-8-sig")
 PLAN = load_plan(PLAN_PATH)
 TZ = ZoneInfo("Europe/Berlin")
-TEAM_CHAT = -100123
+TEAM_CHAT = "-100123"
 ALICE = Author(42, "Frau Müller")
 LATE = "(nachgeholt)"
 
@@ -71,7 +71,7 @@ class FakePublisher:
                 parts.append(line)
         return parts
 
-    async def publish(self, chat_id: int, part: str) -> None:
+    async def publish(self, chat_id: str, part: str) -> None:
         self.calls += 1
         if self.failures:
             raise self.failures.pop(0)
@@ -279,7 +279,7 @@ async def test_no_team_chat_sends_and_logs_nothing(bot: Bot) -> None:
 
 def mark(milestone: str, on: date) -> MilestoneMark:
     return MilestoneMark(milestone=milestone, reached_on=on, author=ALICE, chat_id=TEAM_CHAT,
-                         message_id=99, at=datetime.combine(on, time(12), TZ))
+                         message_id="99", at=datetime.combine(on, time(12), TZ))
 
 
 @pytest.mark.parametrize("is_reached", [False, True])
@@ -323,7 +323,7 @@ async def test_team_summary_lists_updates_since_the_previous_meeting_by_ap(bot: 
                                              local(2026, 10, 7, 11)), local(2026, 10, 7, 11))
     assert outcome.kind == "recorded"
     old = Update(ap="AP4", text="alte Meldung vor dem letzten Termin", author=ALICE,
-                 chat_id=TEAM_CHAT, message_id=5, at=local(2026, 10, 5, 15))
+                 chat_id=TEAM_CHAT, message_id="5", at=local(2026, 10, 5, 15))
     bot.store.add_update(old, local(2026, 10, 5, 15))
     summary = local(2026, 10, 13, 9)
     bot.store.set_last_post_check(summary - timedelta(minutes=5))

@@ -38,7 +38,7 @@ TZ = ZoneInfo("Europe/Berlin")
 UTC = ZoneInfo("UTC")
 PLAN = load_plan(PLAN_PATH)
 ALICE = Author(42, "Frau Müller")
-TEAM_CHAT = -100123
+TEAM_CHAT = "-100123"
 
 JOUR_FIXE = 'rrule = "FREQ=WEEKLY;BYDAY=TU"\ndtstart = "2025-01-07T10:00"'
 PROGRAMME_END = 'end = "Q2 2027"              # chart header'
@@ -64,7 +64,7 @@ def without_meetings() -> Plan:
 
 def reached(milestone: str, on: date, *, withdrawn: bool = False) -> MilestoneMark:
     return MilestoneMark(milestone=milestone, reached_on=on, author=ALICE, chat_id=TEAM_CHAT,
-                         message_id=1, at=datetime.combine(on, time(12), TZ),
+                         message_id="1", at=datetime.combine(on, time(12), TZ),
                          withdrawn=withdrawn)
 
 

@@ -55,7 +55,7 @@ from workflows.schedule import ChatMoved, DeliveryUnknown, PostRunner
 from workflows.storage import StoreWriteError
 
 UTC = ZoneInfo("UTC")
-NEW_CHAT = -100777
+NEW_CHAT = "-100777"
 
 
 @pytest.fixture
@@ -163,7 +163,7 @@ class FillingPublisher(FakePublisher):
         super().__init__()
         self.disk = disk
 
-    async def publish(self, chat_id: int, part: str) -> None:
+    async def publish(self, chat_id: str, part: str) -> None:
         await super().publish(chat_id, part)
         self.disk.full = True
 
@@ -254,7 +254,7 @@ class SlowPublisher(FakePublisher):
         self.waiting = asyncio.Event()
         self.release = asyncio.Event()
 
-    async def publish(self, chat_id: int, part: str) -> None:
+    async def publish(self, chat_id: str, part: str) -> None:
         self.waiting.set()
         await self.release.wait()
         await super().publish(chat_id, part)
@@ -281,7 +281,7 @@ class RefusingPublisher(FakePublisher):
         super().__init__(part_length)
         self.refuse = refuse
 
-    async def publish(self, chat_id: int, part: str) -> None:
+    async def publish(self, chat_id: str, part: str) -> None:
         if self.refuse(self.calls + 1):
             self.calls += 1
             raise RuntimeError("Bad Request: refused")
@@ -444,7 +444,7 @@ class FakeTelegramBot:
         self.calls: list[tuple[int, str, dict[str, Any]]] = []
         self.errors = list(errors)
 
-    async def send_message(self, chat_id: int, text: str, **kwargs: Any) -> None:
+    async def send_message(self, chat_id: str, text: str, **kwargs: Any) -> None:
         self.calls.append((chat_id, text, kwargs))
         if self.errors:
             raise self.errors.pop(0)
@@ -463,7 +463,7 @@ async def test_telegram_publisher_sends_a_part_with_a_long_read_timeout() -> Non
     fake = FakeTelegramBot()
     await telegram_publisher(fake).publish(TEAM_CHAT, "<b>Hallo</b>")
     [(chat, text, kwargs)] = fake.calls
-    assert (chat, text) == (TEAM_CHAT, "<b>Hallo</b>")
+    assert (chat, text) == (int(TEAM_CHAT), "<b>Hallo</b>")  # Telegram takes numbers
     assert kwargs["read_timeout"] >= 30 and kwargs["parse_mode"] == ParseMode.HTML
 
 
@@ -485,7 +485,7 @@ async def test_a_lost_answer_is_not_retried_at_once(error: Exception) -> None:
 
 
 async def test_telegram_publisher_reports_a_migrated_group_as_chat_moved() -> None:
-    fake = FakeTelegramBot(ChatMigrated(NEW_CHAT))
+    fake = FakeTelegramBot(ChatMigrated(int(NEW_CHAT)))
     with pytest.raises(ChatMoved) as moved:
         await telegram_publisher(fake).publish(TEAM_CHAT, "Text")
     assert moved.value.new_chat_id == NEW_CHAT
@@ -506,10 +506,10 @@ async def test_a_moved_chat_is_recorded_and_the_post_delivered_there(bot: Bot) -
 
 async def test_telegram_answer_with_migrate_to_chat_id_is_followed_by_the_runner(
         bot: Bot) -> None:
-    fake = FakeTelegramBot(ChatMigrated(NEW_CHAT))
+    fake = FakeTelegramBot(ChatMigrated(int(NEW_CHAT)))
     bot.publisher = cast(FakePublisher, telegram_publisher(fake))
     await quiet_before_q4(bot).run_due(Q4 + timedelta(seconds=10))
-    assert [chat for chat, _, _ in fake.calls] == [TEAM_CHAT, NEW_CHAT]
+    assert [chat for chat, _, _ in fake.calls] == [int(TEAM_CHAT), int(NEW_CHAT)]
     assert bot.store.chat_migrations() == {TEAM_CHAT: NEW_CHAT}
     assert bot.log(Q4_KEY)[0]["status"] == "sent"
 

@@ -443,7 +443,7 @@ END_OF_TEST = datetime(2028, 12, 31, 23, 59, tzinfo=TZ)
 
 def mark(milestone: str, on: date) -> MilestoneMark:
     return MilestoneMark(milestone=milestone, reached_on=on, author=Author(ANNA, "Anna"),
-                         chat_id=TEAM, message_id=1, at=datetime.combine(on, time(12), TZ))
+                         chat_id=TEAM, message_id="1", at=datetime.combine(on, time(12), TZ))
 
 
 def with_due(plan_text: str, old: str, new: str) -> Plan:

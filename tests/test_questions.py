@@ -76,7 +76,7 @@ def core(settings: Settings, plan: Plan, store: Store) -> Core:
 
 def send(core: Core, text: str, now: datetime, via: str = "private", **fields: Any) -> list[Reply]:
     """A message to the core: in the admin's private chat, or by Anna in the team group."""
-    fields.setdefault("message_id", next(_message_ids))
+    fields.setdefault("message_id", str(next(_message_ids)))
     if via == "private":
         msg = Incoming(text=text, chat_id=ADMIN, user_id=ADMIN, user_name="Chef",
                        chat_type="private", **fields)

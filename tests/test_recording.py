@@ -29,10 +29,10 @@ AT = datetime(2026, 11, 26, 14, 30, tzinfo=BERLIN)  # when the messages were wri
 # "Die BiKo hat stattgefunden" written near the first BiKo's due day: the earliest open one
 # is the one due nearest, so nothing needs asking.
 BIKO_AT = datetime(2025, 12, 10, 11, 0, tzinfo=BERLIN)
-CHAT = -1001234567890
-OTHER_CHAT = -1009876543210
-ANNA = Author(101, "Anna Schulze")
-BERND = Author(202, "Bernd Müller")
+CHAT = "-1001234567890"
+OTHER_CHAT = "-1009876543210"
+ANNA = Author("101", "Anna Schulze")
+BERND = Author("202", "Bernd Müller")
 BIKO_TITLE = "BiKo hat stattgefunden"
 
 
@@ -48,9 +48,11 @@ def store(tmp_path: Path) -> Iterator[Store]:
     s.close()
 
 
-def report(text: str, message_id: int | None = 1, *, author: Author = ANNA, chat: int = CHAT,
+def report(text: str, message_id: int | None = 1, *, author: Author = ANNA, chat: str = CHAT,
            at: datetime = AT, forwarded_from: str | None = None) -> Report:
-    return Report(text, author, chat, message_id, at, forwarded_from)
+    """A message as the engine gets it; the tests number messages, the engine keeps text."""
+    return Report(text, author, chat, None if message_id is None else str(message_id), at,
+                  forwarded_from)
 
 
 # -- recording a new message ------------------------------------------------------
@@ -65,7 +67,7 @@ def test_record_stores_everything_about_the_message(store: Store, plan: Plan) ->
     assert stored == outcome.updates[0]
     assert stored.id is not None
     assert (stored.ap, stored.text, stored.author, stored.chat_id, stored.message_id) == (
-        "AP3", text, ANNA, CHAT, 42)
+        "AP3", text, ANNA, CHAT, "42")
     assert stored.at == AT
     assert (stored.state, stored.percent) == ("läuft", 60)
     assert stored.forwarded_from == "Carla"
@@ -96,7 +98,7 @@ def test_multi_ap_message_gives_one_record_per_ap(store: Store, plan: Plan) -> N
     got = {u.ap: (u.state, u.percent) for u in store.updates()}
     assert got == {"AP3": ("läuft", None), "AP8": ("blockiert", None), "AP9": (None, 30)}
     assert len(store.updates()) == 3
-    assert {u.message_id for u in store.updates()} == {7}
+    assert {u.message_id for u in store.updates()} == {"7"}
     assert {u.text for u in store.updates()} == {text}
     assert len({u.id for u in store.updates()}) == 3
 
@@ -130,12 +132,12 @@ def test_milestone_is_marked_and_its_ap_updated(store: Store, plan: Plan) -> Non
     assert outcome.kind == "recorded"
     [mark] = store.marks()
     assert (mark.milestone, mark.reached_on, mark.author, mark.chat_id, mark.message_id) == (
-        "M2.1", AT.date(), ANNA, CHAT, 5)
+        "M2.1", AT.date(), ANNA, CHAT, "5")
     assert mark.at == AT
     assert outcome.marks == (mark,)
     [update] = store.updates()
     assert update.ap == "AP2"
-    assert update.message_id == 5
+    assert update.message_id == "5"
     assert reached_milestones(store.marks()) == {"M2.1": AT.date()}
 
 
@@ -176,7 +178,7 @@ def test_four_bikos_in_turn_then_all_reached(store: Store, plan: Plan) -> None:
 
 def test_withdrawn_biko_is_open_again(store: Store, plan: Plan) -> None:
     record(store, plan, report("Die BiKo hat stattgefunden", 1, at=BIKO_AT), NOW)
-    withdraw_message(store, CHAT, 1, NOW)
+    withdraw_message(store, CHAT, "1", NOW)
     outcome = record(store, plan, report("Die BiKo hat stattgefunden", 2, at=BIKO_AT), NOW)
     assert [m.milestone for m in outcome.marks] == ["M3.1"]
 
@@ -311,7 +313,7 @@ def test_edit_of_milestone_date_keeps_the_same_milestone(store: Store, plan: Pla
                           NOW)
     assert outcome.kind == "changed"
     marks = store.marks()
-    assert [(m.message_id, m.milestone) for m in marks] == [(1, "M3.1"), (2, "M3.2")]
+    assert [(m.message_id, m.milestone) for m in marks] == [("1", "M3.1"), ("2", "M3.2")]
     assert marks[0].reached_on == date(2026, 6, 12)
     assert len(store.updates()) == 2
 
@@ -334,8 +336,8 @@ def test_withdraw_keeps_records_and_progress_ignores_them(store: Store, plan: Pl
     record(store, plan, report("Die BiKo hat stattgefunden", 3, at=BIKO_AT), NOW)
     assert ap_progress(store.updates("AP3")).state == "blockiert"
 
-    updates, marks = withdraw_message(store, CHAT, 2, NOW)
-    assert [u.message_id for u in updates] == [2]
+    updates, marks = withdraw_message(store, CHAT, "2", NOW)
+    assert [u.message_id for u in updates] == ["2"]
     assert marks == ()
     assert len(store.updates()) == 3
     assert [u.withdrawn for u in store.updates()] == [False, True, False]
@@ -343,7 +345,7 @@ def test_withdraw_keeps_records_and_progress_ignores_them(store: Store, plan: Pl
     assert (progress.state, progress.percent) == ("läuft", 20)
     assert all(u.message_id != 2 for u in progress.recent)
 
-    updates, marks = withdraw_message(store, CHAT, 3, NOW)
+    updates, marks = withdraw_message(store, CHAT, "3", NOW)
     assert [m.milestone for m in marks] == ["M3.1"]
     assert len(store.marks()) == 1 and store.marks()[0].withdrawn
     assert reached_milestones(store.marks()) == {}
@@ -351,14 +353,14 @@ def test_withdraw_keeps_records_and_progress_ignores_them(store: Store, plan: Pl
 
 def test_withdraw_twice_withdraws_nothing_more(store: Store, plan: Plan) -> None:
     record(store, plan, report("AP3 läuft", 1), NOW)
-    assert len(withdraw_message(store, CHAT, 1, NOW)[0]) == 1
-    assert withdraw_message(store, CHAT, 1, NOW) == ((), ())
+    assert len(withdraw_message(store, CHAT, "1", NOW)[0]) == 1
+    assert withdraw_message(store, CHAT, "1", NOW) == ((), ())
     assert len(store.updates()) == 1
 
 
 def test_withdrawn_message_is_still_a_duplicate(store: Store, plan: Plan) -> None:
     record(store, plan, report("AP3 läuft", 1), NOW)
-    withdraw_message(store, CHAT, 1, NOW)
+    withdraw_message(store, CHAT, "1", NOW)
     assert record(store, plan, report("AP3 läuft", 1), NOW).kind == "duplicate"
     assert len(store.updates()) == 1
 
@@ -370,20 +372,20 @@ def test_last_message_of_finds_the_newest_live_message(store: Store, plan: Plan)
     record(store, plan, report("AP5 läuft", 3, author=BERND, at=AT - timedelta(hours=1)), NOW)
     record(store, plan, report("AP6 läuft", 4, chat=OTHER_CHAT), NOW)
     record(store, plan, report("Leitbild beschlossen", 5, at=AT - timedelta(minutes=90)), NOW)
-    assert last_message_of(store, ANNA.id, CHAT) == 5
-    assert last_message_of(store, BERND.id, CHAT) == 3
-    assert last_message_of(store, ANNA.id, OTHER_CHAT) == 4
+    assert last_message_of(store, ANNA.id, CHAT) == "5"
+    assert last_message_of(store, BERND.id, CHAT) == "3"
+    assert last_message_of(store, ANNA.id, OTHER_CHAT) == "4"
     assert last_message_of(store, BERND.id, OTHER_CHAT) is None
-    withdraw_message(store, CHAT, 5, NOW)
-    assert last_message_of(store, ANNA.id, CHAT) == 2
-    withdraw_message(store, CHAT, 2, NOW)
-    assert last_message_of(store, ANNA.id, CHAT) == 1
+    withdraw_message(store, CHAT, "5", NOW)
+    assert last_message_of(store, ANNA.id, CHAT) == "2"
+    withdraw_message(store, CHAT, "2", NOW)
+    assert last_message_of(store, ANNA.id, CHAT) == "1"
 
 
 def test_message_authors(store: Store, plan: Plan) -> None:
     record(store, plan, report("AP3 läuft", 1, author=BERND), NOW)
-    assert message_authors(store, CHAT, 1) == {BERND.id}
-    assert message_authors(store, CHAT, 2) == set()
+    assert message_authors(store, CHAT, "1") == {BERND.id}
+    assert message_authors(store, CHAT, "2") == set()
 
 
 # -- /update: the AP given by the command ---------------------------------------------
@@ -425,7 +427,7 @@ def test_two_hundred_messages_give_two_hundred_records(store: Store, plan: Plan)
     updates = store.updates()
     assert len(updates) == 200
     assert len({u.id for u in updates}) == 200
-    assert sorted(u.message_id for u in updates) == list(range(1000, 1200))
+    assert sorted(u.message_id for u in updates) == [str(n) for n in range(1000, 1200)]
     assert ap_progress(store.updates("AP1")).percent == 195 % 101
 
 
@@ -436,7 +438,7 @@ def test_everything_survives_close_and_reopen(tmp_path: Path, plan: Plan) -> Non
     record(store, plan, report("Die BiKo hat am 12.06.2026 stattgefunden", 2), NOW)
     record(store, plan, report(long_text, 3, author=BERND, forwarded_from="Carla"), NOW)
     record_edit(store, plan, report("AP3 blockiert, AP 8 zu 40 %", 1), NOW)
-    withdraw_message(store, CHAT, 3, NOW)
+    withdraw_message(store, CHAT, "3", NOW)
     updates, marks = store.updates(), store.marks()
     store.close()
 
@@ -444,11 +446,11 @@ def test_everything_survives_close_and_reopen(tmp_path: Path, plan: Plan) -> Non
     try:
         assert reopened.updates() == updates
         assert reopened.marks() == marks
-        assert [u.text for u in reopened.updates() if u.message_id == 3] == [long_text]
+        assert [u.text for u in reopened.updates() if u.message_id == "3"] == [long_text]
         assert reopened.updates()[-1].at == AT
         assert reached_milestones(reopened.marks()) == {"M3.2": date(2026, 6, 12)}
         assert ap_progress(reopened.updates("AP8")).percent == 40
-        assert last_message_of(reopened, ANNA.id, CHAT) in {1, 2}
+        assert last_message_of(reopened, ANNA.id, CHAT) in {"1", "2"}
         # it keeps working after reopening
         assert record(reopened, plan, report("AP3 läuft", 1), NOW).kind == "duplicate"
         nxt = record(reopened, plan, report("Die BiKo hat stattgefunden", 4, at=BIKO_AT), NOW)
@@ -479,7 +481,7 @@ def test_unsure_message_stores_nothing_and_says_what_it_would(store: Store,
     outcome = record(store, plan, report("AP 9 Vortrag beim Landesnetzwerk gehalten", 7), NOW)
     assert outcome.kind == "unsure"
     assert outcome.question == "Als Meldung zu AP 9 speichern?"
-    assert [(u.ap, u.id, u.message_id) for u in outcome.updates] == [("AP9", None, 7)]
+    assert [(u.ap, u.id, u.message_id) for u in outcome.updates] == [("AP9", None, "7")]
     assert store.updates() == [] and store.marks() == []
 
 
@@ -501,7 +503,7 @@ def test_an_unsure_message_is_answered_with_how_to_make_it_count() -> None:
     from workflows.recording import Outcome
 
     ap9 = unsure_text(Outcome("unsure", question="Als Meldung zu AP 9 speichern?",
-                              updates=(Update("AP9", "x", Author(1, "A"), 1, 1, NOW),)))
+                              updates=(Update("AP9", "x", Author("1", "A"), "1", "1", NOW),)))
     assert ap9 == ("Als Meldung zu AP 9 speichern? Wenn ja: bitte noch einmal als Meldung "
                    "schreiben, so: „AP9: …“. Ich habe nichts gespeichert.")
     biko = unsure_text(Outcome("unsure", question="Welcher Meilenstein ist erreicht: M3.2 oder "
@@ -526,7 +528,7 @@ def test_speichern_stores_what_the_question_was_about_dated_as_the_message(
         outcome = settle(store, plan, pending, "save", "Anna Schulze", NOW + timedelta(hours=5))
         assert outcome.kind == "recorded"
         [stored] = store.updates()
-        assert (stored.ap, stored.message_id, stored.author) == ("AP9", 7, ANNA)
+        assert (stored.ap, stored.message_id, stored.author) == ("AP9", "7", ANNA)
         assert stored.at == AT.replace(day=10)  # the day the message was about
         assert outcome.updates == (stored,)
         answered = store.pending(asked.pending.id)

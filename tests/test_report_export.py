@@ -371,9 +371,9 @@ def test_report_periods(args: str, expected: tuple[str, date, date] | None) -> N
     assert got == expected
 
 
-def ask(core: Core, text: str, chat_id: int = TEAM) -> list[Reply]:
-    return core.handle(Incoming(text=text, chat_id=chat_id, user_id=2, user_name="Anna",
-                                chat_type="supergroup", message_id=1), NOW)
+def ask(core: Core, text: str, chat_id: str = TEAM) -> list[Reply]:
+    return core.handle(Incoming(text=text, chat_id=chat_id, user_id="2", user_name="Anna",
+                                chat_type="supergroup", message_id="1"), NOW)
 
 
 @pytest.fixture
@@ -419,7 +419,7 @@ def test_bericht_explains_a_period_it_does_not_understand(core: Core) -> None:
 
 
 def test_bericht_only_in_allowed_chats(core: Core) -> None:
-    [reply] = ask(core, "/bericht 2026", chat_id=-100999)
+    [reply] = ask(core, "/bericht 2026", chat_id="-100999")
     assert reply.attachment is None and "nur für das Koordinierungsteam" in reply.text
 
 

@@ -71,10 +71,10 @@ def test_all_values(elsewhere: Path) -> None:
     })
     assert s.token == TOKEN
     assert s.api_base_url == "http://127.0.0.1:8081/bot"
-    assert s.team_chat_id == -1001234567890
-    assert s.allowed_chat_ids == frozenset({-100111, -100222, -100333})
-    assert s.admin_ids == frozenset({11, 22, 33})
-    assert s.chat_ids == frozenset({-1001234567890, -100111, -100222, -100333})
+    assert s.team_chat_id == "-1001234567890"
+    assert s.allowed_chat_ids == frozenset({"-100111", "-100222", "-100333"})
+    assert s.admin_ids == frozenset({"11", "22", "33"})
+    assert s.chat_ids == frozenset({"-1001234567890", "-100111", "-100222", "-100333"})
     assert s.timezone == ZoneInfo("Europe/Vienna")
     assert s.data_dir == Path("/srv/apbot")
 

@@ -37,8 +37,8 @@ from workflows.store import Store
 ROOT = Path(__file__).resolve().parents[1]
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 3, 10, 9, 30, tzinfo=BERLIN)
-CHAT = -1001234567890
-ANNA = Author(101, "Anna Schulze")
+CHAT = "-1001234567890"
+ANNA = Author("101", "Anna Schulze")
 BAD = "\ud800"  # a lone surrogate: UTF-8 cannot encode it
 
 
@@ -54,12 +54,12 @@ def store(tmp_path: Path) -> Iterator[Store]:
     s.close()
 
 
-def upd(text: str = "AP3: läuft", *, author: Author = ANNA, message_id: int = 1,
+def upd(text: str = "AP3: läuft", *, author: Author = ANNA, message_id: str = "1",
         forwarded_from: str | None = None) -> Update:
     return Update("AP3", text, author, CHAT, message_id, NOW, forwarded_from=forwarded_from)
 
 
-def mark(author: Author = ANNA, message_id: int = 5) -> MilestoneMark:
+def mark(author: Author = ANNA, message_id: str = "5") -> MilestoneMark:
     return MilestoneMark("M3.1", date(2026, 3, 1), author, CHAT, message_id, NOW)
 
 
@@ -86,17 +86,17 @@ def test_a_report_with_a_lone_surrogate_is_recorded_cleaned_and_later_ones_too(
 ) -> None:
     s = Store.open(tmp_path, NOW)
     try:
-        bad = Report(f"AP3: Einladungen{BAD} verschickt", Author(101, f"Anna{BAD}"), CHAT, 1,
+        bad = Report(f"AP3: Einladungen{BAD} verschickt", Author("101", f"Anna{BAD}"), CHAT, "1",
                      NOW, forwarded_from=f"Carla{BAD}")
         outcome = record(s, plan, bad, NOW)
         assert outcome.kind == "recorded"
         [first] = outcome.updates
         assert first.text == "AP3: Einladungen\ufffd verschickt"
-        assert first.author == Author(101, "Anna\ufffd")
+        assert first.author == Author("101", "Anna\ufffd")
         assert first.forwarded_from == "Carla\ufffd"
         assert s.updates() == [first], "memory holds what the disk holds"
 
-        later = record(s, plan, Report("AP4: Portal online", ANNA, CHAT, 2, NOW), NOW)
+        later = record(s, plan, Report("AP4: Portal online", ANNA, CHAT, "2", NOW), NOW)
         assert later.kind == "recorded"
         assert s.updates() == [first, *later.updates]
     finally:
@@ -112,7 +112,7 @@ def test_a_surrogate_pair_split_in_two_becomes_its_character(store: Store) -> No
 
 @pytest.mark.parametrize("operation", ["add_update", "save_update", "add_mark", "save_mark"])
 def test_each_write_of_the_log_stores_the_cleaned_text(tmp_path: Path, operation: str) -> None:
-    bad_author = Author(7, f"Herr{BAD} Schmidt")
+    bad_author = Author("7", f"Herr{BAD} Schmidt")
     s = Store.open(tmp_path, NOW)
     try:
         held: Update | MilestoneMark
@@ -130,7 +130,7 @@ def test_each_write_of_the_log_stores_the_cleaned_text(tmp_path: Path, operation
             first_mark = s.add_mark(mark(), NOW)
             held = s.save_mark(replace(first_mark, author=bad_author, withdrawn=True), NOW)
         assert held.author.name == "Herr\ufffd Schmidt"
-        after = s.add_update(upd("AP4: danach", message_id=99), NOW)
+        after = s.add_update(upd("AP4: danach", message_id="99"), NOW)
         in_memory = (s.updates(), s.marks())
     finally:
         s.close()
@@ -160,18 +160,18 @@ def test_a_journal_failing_with_any_exception_leaves_the_store_usable(
         with monkeypatch.context() as patch:
             patch.setattr(Journal, "append", broken)
             with pytest.raises(StoreWriteError) as info:
-                s.add_update(upd("AP4: geht verloren", message_id=2), NOW)
+                s.add_update(upd("AP4: geht verloren", message_id="2"), NOW)
             with pytest.raises(StoreWriteError), s.transaction():
-                s.add_update(upd("AP5: auch", message_id=3), NOW)
+                s.add_update(upd("AP5: auch", message_id="3"), NOW)
                 s.add_mark(mark(), NOW)
         assert isinstance(info.value.__cause__, Boom)
         assert str(tmp_path / "log" / "journal.jsonl") in str(info.value)
         assert "unverändert" in str(info.value)
         assert on_disk(tmp_path) == before
         assert s.updates() == [kept] and s.marks() == []
-        assert s.updates_of_message(CHAT, 2) == [] and s.updates("AP4") == []
+        assert s.updates_of_message(CHAT, "2") == [] and s.updates("AP4") == []
 
-        later = s.add_update(upd("AP6: später", message_id=4), NOW)
+        later = s.add_update(upd("AP6: später", message_id="4"), NOW)
         assert later.id == kept.id + 1  # type: ignore[operator]
         assert s.updates() == [kept, later]
         in_memory = s.updates(), s.marks()
@@ -184,11 +184,11 @@ def test_an_exception_inside_a_transaction_drops_its_changes(store: Store, tmp_p
     kept = store.add_update(upd("AP3: bleibt"), NOW)
     before = on_disk(tmp_path)
     with pytest.raises(Boom), store.transaction():
-        store.add_update(upd("AP4: nie gespeichert", message_id=2), NOW)
+        store.add_update(upd("AP4: nie gespeichert", message_id="2"), NOW)
         raise Boom
     assert on_disk(tmp_path) == before
     assert store.updates() == [kept]
-    assert store.add_update(upd("AP5: danach", message_id=3), NOW).id == 2
+    assert store.add_update(upd("AP5: danach", message_id="3"), NOW).id == 2
 
 
 def test_a_main_file_failing_after_the_journal_takes_the_journal_line_back(
@@ -205,7 +205,7 @@ def test_a_main_file_failing_after_the_journal_takes_the_journal_line_back(
         with monkeypatch.context() as patch:
             patch.setattr(storage_module, "atomic_write", broken)
             with pytest.raises(StoreWriteError) as info, s.transaction():
-                s.add_update(upd("AP4: mit Vermerk", message_id=2), NOW)
+                s.add_update(upd("AP4: mit Vermerk", message_id="2"), NOW)
                 s.set_last_post_check(NOW)
         message = str(info.value)
         assert f"Speichern in {tmp_path / 'apbot.json'} fehlgeschlagen" in message
@@ -235,7 +235,7 @@ def test_a_failed_journal_write_names_the_journal(
 def _journal_with_two_reports(data_dir: Path) -> Path:
     s = Store.open(data_dir, NOW)
     s.add_update(upd("AP3: eins"), NOW)
-    s.add_update(upd("AP3: zwei", message_id=2), NOW)
+    s.add_update(upd("AP3: zwei", message_id="2"), NOW)
     s.close()
     return data_dir / "log" / "journal.jsonl"
 
@@ -425,7 +425,7 @@ def test_a_backup_dir_that_cannot_be_written_blocks_no_report(
     try:
         backups.write_text("kein Verzeichnis")  # root ignores chmod; a file in the way does not
         with caplog.at_level(logging.WARNING, logger="workflows.storage"):
-            first = s.add_update(upd("AP3: heute", message_id=2), NOW)
+            first = s.add_update(upd("AP3: heute", message_id="2"), NOW)
         assert str(backups) in caplog.text, "the log names the file that failed"
         assert s.updates()[-1] == first
         [notice] = s.take_notices()
@@ -434,8 +434,8 @@ def test_a_backup_dir_that_cannot_be_written_blocks_no_report(
         assert s.take_notices() == [], "handed out once"
 
         # later writes fail to back up again (an hour later it is retried), and say nothing
-        s.add_update(upd("AP3: gleich danach", message_id=3), NOW + timedelta(minutes=5))
-        s.add_update(upd("AP3: später", message_id=4), NOW + BACKUP_RETRY)
+        s.add_update(upd("AP3: gleich danach", message_id="3"), NOW + timedelta(minutes=5))
+        s.add_update(upd("AP3: später", message_id="4"), NOW + BACKUP_RETRY)
         assert s.take_notices() == []
     finally:
         s.close()
@@ -460,7 +460,7 @@ def test_a_full_disk_for_the_backup_is_retried_after_an_hour_and_told_again_when
     monkeypatch.setattr(storage_module.shutil, "copyfile", copyfile)
     backup = tmp_path / "backups" / f"apbot-{NOW.date().isoformat()}"
     try:
-        s.add_update(upd("AP3: eins", message_id=2), NOW)
+        s.add_update(upd("AP3: eins", message_id="2"), NOW)
         [notice] = s.take_notices()
         assert "kein Platz mehr auf dem Datenträger" in notice
         assert "bitte Speicherplatz prüfen" in notice
@@ -468,20 +468,20 @@ def test_a_full_disk_for_the_backup_is_retried_after_an_hour_and_told_again_when
         tried = len(copies)
         assert tried == 1
 
-        s.add_update(upd("AP3: zwei", message_id=3), NOW + BACKUP_RETRY - timedelta(minutes=1))
+        s.add_update(upd("AP3: zwei", message_id="3"), NOW + BACKUP_RETRY - timedelta(minutes=1))
         assert len(copies) == tried, "not retried at every write"
-        s.add_update(upd("AP3: drei", message_id=4), NOW + BACKUP_RETRY)
+        s.add_update(upd("AP3: drei", message_id="4"), NOW + BACKUP_RETRY)
         assert len(copies) == 2 * tried, "retried an hour later"
         assert s.take_notices() == []
 
         full[0] = False
-        s.add_update(upd("AP3: vier", message_id=5), NOW + 2 * BACKUP_RETRY)
+        s.add_update(upd("AP3: vier", message_id="5"), NOW + 2 * BACKUP_RETRY)
         assert backup.is_dir() and s.take_notices() == []
         assert [u["text"] for u in _backup_updates(backup)] == ["AP3: gestern", "AP3: eins",
                                                                 "AP3: zwei", "AP3: drei"]
         full[0] = True  # the next day the disk is full again: told again, once
-        s.add_update(upd("AP3: fünf", message_id=6), NOW + timedelta(days=1))
-        s.add_update(upd("AP3: sechs", message_id=7), NOW + timedelta(days=1, hours=2))
+        s.add_update(upd("AP3: fünf", message_id="6"), NOW + timedelta(days=1))
+        s.add_update(upd("AP3: sechs", message_id="7"), NOW + timedelta(days=1, hours=2))
         assert len(s.take_notices()) == 1
     finally:
         s.close()

@@ -39,22 +39,28 @@ from workflows.store import SCHEMA_VERSION, Store
 ROOT = Path(__file__).resolve().parents[1]
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 1, 5, 9, 30, tzinfo=BERLIN)
-ALICE = Author(42, "Frau Müller")
-BOB = Author(7, "Herr Schmidt")
-TEAM_CHAT = -1001234567890
+ALICE = Author("42", "Frau Müller")
+BOB = Author("7", "Herr Schmidt")
+TEAM_CHAT = "-1001234567890"
+
+
+def _text(message_id: int | str | None) -> str | None:
+    """Ids are text in the store; the tests number messages."""
+    return None if message_id is None else str(message_id)
 
 
 def upd(ap: str = "AP3", text: str = "Einladungen verschickt", *, at: datetime = NOW,
-        author: Author = ALICE, chat_id: int = TEAM_CHAT, message_id: int | None = 1,
+        author: Author = ALICE, chat_id: str = TEAM_CHAT, message_id: int | str | None = 1,
         **fields: object) -> Update:
-    return Update(ap=ap, text=text, author=author, chat_id=chat_id, message_id=message_id,
+    return Update(ap=ap, text=text, author=author, chat_id=chat_id, message_id=_text(message_id),
                   at=at, **fields)  # type: ignore[arg-type]
 
 
 def mark(milestone: str = "M3.1", *, reached_on: date = date(2025, 11, 20), at: datetime = NOW,
-         chat_id: int = TEAM_CHAT, message_id: int | None = 5, **fields: object) -> MilestoneMark:
+         chat_id: str = TEAM_CHAT, message_id: int | str | None = 5,
+         **fields: object) -> MilestoneMark:
     return MilestoneMark(milestone=milestone, reached_on=reached_on, author=ALICE,
-                         chat_id=chat_id, message_id=message_id, at=at,
+                         chat_id=chat_id, message_id=_text(message_id), at=at,
                          **fields)  # type: ignore[arg-type]
 
 
@@ -113,9 +119,9 @@ def test_open_creates_the_database_with_a_schema_version(tmp_path: Path) -> None
     try:
         assert s.path == data_dir / "apbot.json"
         assert s.data_dir == data_dir
-        assert s.schema_version == 1 == SCHEMA_VERSION
+        assert s.schema_version == 2 == SCHEMA_VERSION
         raw = json.loads(s.path.read_text(encoding="utf-8"))
-        assert list(raw["meta"].values()) == [{"schema": 1, "created": NOW.isoformat()}]
+        assert list(raw["meta"].values()) == [{"schema": 2, "created": NOW.isoformat()}]
         assert s.updates() == []
         assert s.marks() == []
     finally:
@@ -128,7 +134,7 @@ def test_reopening_does_not_rewrite_the_file(tmp_path: Path) -> None:
     s.close()
     before = (tmp_path / "apbot.json").read_bytes()
     s = Store.open(tmp_path, NOW + timedelta(days=3))
-    assert s.schema_version == 1
+    assert s.schema_version == SCHEMA_VERSION
     assert len(s.updates()) == 1
     s.close()
     assert (tmp_path / "apbot.json").read_bytes() == before
@@ -143,7 +149,7 @@ def test_open_fails_clearly_when_the_data_dir_is_a_file(tmp_path: Path) -> None:
     assert str(not_a_dir) in str(info.value)
 
 
-@pytest.mark.parametrize("schema", [2, 99, "1", None])
+@pytest.mark.parametrize("schema", [3, 99, "1", None])
 def test_unknown_schema_version_is_refused(tmp_path: Path, schema: object) -> None:
     db = tmp_path / "apbot.json"
     db.write_text(json.dumps({"meta": {"1": {"schema": schema, "created": "2030-01-01"}},
@@ -169,7 +175,7 @@ def test_unknown_schema_version_is_refused(tmp_path: Path, schema: object) -> No
 def test_update_round_trips_every_field(store: Store) -> None:
     at = datetime(2026, 7, 1, 23, 59, 58, 123456, tzinfo=BERLIN)  # summer time, +02:00
     original = upd("AP10", "Erklärvideo fertig 🎬 – „Übergänge“", at=at, author=BOB,
-                   message_id=4711, state="verzögert", percent=40,
+                   message_id="4711", state="verzögert", percent=40,
                    forwarded_from="Kita-Leitung", withdrawn=True)
     stored = store.add_update(original, NOW)
     assert stored.id is not None
@@ -201,9 +207,9 @@ def test_utc_and_other_offsets_survive(store: Store) -> None:
 
 
 def test_updates_filter_by_ap_oldest_first(store: Store) -> None:
-    a = store.add_update(upd("AP3", "eins", message_id=1), NOW)
-    b = store.add_update(upd("AP4", "zwei", message_id=2), NOW)
-    c = store.add_update(upd("AP3", "drei", message_id=3), NOW)
+    a = store.add_update(upd("AP3", "eins", message_id="1"), NOW)
+    b = store.add_update(upd("AP4", "zwei", message_id="2"), NOW)
+    c = store.add_update(upd("AP3", "drei", message_id="3"), NOW)
     assert store.updates() == [a, b, c]
     assert store.updates("AP3") == [a, c]
     assert store.updates("AP4") == [b]
@@ -213,23 +219,23 @@ def test_updates_filter_by_ap_oldest_first(store: Store) -> None:
 
 def test_updates_of_message_matches_chat_and_message(store: Store) -> None:
     # one message may report on two APs
-    first = store.add_update(upd("AP3", message_id=10), NOW)
-    second = store.add_update(upd("AP4", message_id=10), NOW)
-    store.add_update(upd("AP3", message_id=11), NOW)
-    store.add_update(upd("AP3", chat_id=999, message_id=10), NOW)
-    assert store.updates_of_message(TEAM_CHAT, 10) == [first, second]
-    assert store.updates_of_message(TEAM_CHAT, 12) == []
-    assert [u.chat_id for u in store.updates_of_message(999, 10)] == [999]
+    first = store.add_update(upd("AP3", message_id="10"), NOW)
+    second = store.add_update(upd("AP4", message_id="10"), NOW)
+    store.add_update(upd("AP3", message_id="11"), NOW)
+    store.add_update(upd("AP3", chat_id="999", message_id="10"), NOW)
+    assert store.updates_of_message(TEAM_CHAT, "10") == [first, second]
+    assert store.updates_of_message(TEAM_CHAT, "12") == []
+    assert [u.chat_id for u in store.updates_of_message("999", "10")] == ["999"]
 
 
 def test_save_update_overwrites_only_that_update(store: Store) -> None:
-    a = store.add_update(upd("AP3", "alt", message_id=1), NOW)
-    b = store.add_update(upd("AP4", "anderes", message_id=2), NOW)
+    a = store.add_update(upd("AP3", "alt", message_id="1"), NOW)
+    b = store.add_update(upd("AP4", "anderes", message_id="2"), NOW)
     edited = replace(a, text="neu", state="blockiert", percent=10, withdrawn=True)
     store.save_update(edited, NOW)
     assert store.update(a.id) == edited  # type: ignore[arg-type]
     assert store.update(b.id) == b  # type: ignore[arg-type]
-    assert store.updates_of_message(TEAM_CHAT, 1) == [edited]
+    assert store.updates_of_message(TEAM_CHAT, "1") == [edited]
     assert store.updates("AP3") == [edited]
 
 
@@ -246,7 +252,7 @@ def test_marks_round_trip_and_save(store: Store) -> None:
     at = datetime(2025, 11, 21, 8, 15, 1, 5, tzinfo=BERLIN)
     original = mark("M3.1", reached_on=date(2025, 11, 20), at=at, message_id=None)
     stored = store.add_mark(original, NOW)
-    other = store.add_mark(mark("M2.1", message_id=6), NOW)
+    other = store.add_mark(mark("M2.1", message_id="6"), NOW)
     assert stored.id is not None
     assert replace(stored, id=None) == original
     assert store.marks() == [stored, other]
@@ -255,8 +261,8 @@ def test_marks_round_trip_and_save(store: Store) -> None:
     withdrawn = replace(stored, withdrawn=True)
     store.save_mark(withdrawn, NOW)
     assert store.marks() == [withdrawn, other]
-    assert store.marks_of_message(TEAM_CHAT, 6) == [other]
-    assert store.marks_of_message(TEAM_CHAT, 7) == []
+    assert store.marks_of_message(TEAM_CHAT, "6") == [other]
+    assert store.marks_of_message(TEAM_CHAT, "7") == []
     with pytest.raises(ValueError, match="no id"):
         store.save_mark(mark(), NOW)
 
@@ -273,7 +279,7 @@ def test_data_survives_close_and_reopen(tmp_path: Path) -> None:
     try:
         assert s.updates() == [a, replace(b, withdrawn=True)]
         assert s.marks() == [m]
-        assert s.schema_version == 1
+        assert s.schema_version == SCHEMA_VERSION
         c = s.add_update(upd("AP5"), NOW)
         assert c.id not in {a.id, b.id}
         assert s.updates("AP5") == [c]
@@ -455,7 +461,7 @@ def test_failed_write_keeps_file_and_memory_as_before(
         assert s.updates() == [kept]
         assert s.update(kept.id) == kept  # type: ignore[arg-type]
         assert s.updates("AP4") == []
-        assert s.updates_of_message(TEAM_CHAT, 1) == [kept]
+        assert s.updates_of_message(TEAM_CHAT, "1") == [kept]
         assert s.marks() == [kept_mark]
 
         # once the disk has room again, writing works
@@ -706,7 +712,7 @@ def test_a_write_of_the_log_appends_one_line_with_just_what_changed(
             real(path, payload)
 
         monkeypatch.setattr(storage_module, "atomic_write", recording)
-        newest = s.add_update(upd("AP4", "neu", message_id=9999), NOW)
+        newest = s.add_update(upd("AP4", "neu", message_id="9999"), NOW)
         assert journal_lines(tmp_path)[-1] == {"log-0003": {
             str(newest.id): on_disk_log(tmp_path)[newest.id or 0]}}
         first = s.updates()[0]
@@ -718,7 +724,7 @@ def test_a_write_of_the_log_appends_one_line_with_just_what_changed(
         assert replaced == [tmp_path / "apbot.json"]
         assert len(journal_lines(tmp_path)) == 3
         assert s.updates("AP4") == [newest]
-        assert s.updates_of_message(TEAM_CHAT, 9999) == [newest]
+        assert s.updates_of_message(TEAM_CHAT, "9999") == [newest]
     finally:
         s.close()
     s = Store.open(tmp_path, NOW)
@@ -791,7 +797,7 @@ def test_a_fold_cut_short_loses_nothing(tmp_path: Path, monkeypatch: pytest.Monk
                 s.add_update(upd("AP3", f"Meldung {n}", message_id=n + 1), NOW)
         assert len(journal_lines(tmp_path)) == LINES_KEPT + 5  # still all there
         assert len(on_disk_log(tmp_path)) == LINES_KEPT + 5
-        s.add_update(upd("AP3", "danach", message_id=9999), NOW)  # folds now
+        s.add_update(upd("AP3", "danach", message_id="9999"), NOW)  # folds now
         assert (tmp_path / "log" / "journal.jsonl").read_bytes() == b""
     finally:
         s.close()

@@ -47,7 +47,7 @@ from workflows.store import Store
 TZ = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=TZ)
 TODAY = NOW.date()
-TEAM, ADMIN, MEMBER = -100123, 1, 3
+TEAM, ADMIN, MEMBER = "-100123", "1", "3"
 REPO = Path(__file__).resolve().parents[1]
 _ids = itertools.count(900)
 
@@ -136,7 +136,7 @@ def test_a_meeting_shows_its_place(plan: Plan, tmp_path: Path) -> None:
 
 def test_reached_on_shows_the_last_report_that_stands(plan: Plan) -> None:
     def mark(day: date, withdrawn: bool = False) -> MilestoneMark:
-        return MilestoneMark("M3.1", day, Author(1, "Bea"), TEAM, None, NOW, withdrawn)
+        return MilestoneMark("M3.1", day, Author("1", "Bea"), TEAM, None, NOW, withdrawn)
 
     data = export(plan, [mark(date(2025, 11, 20)), mark(date(2025, 11, 27), withdrawn=True)])
     ms = openpyxl.load_workbook(io.BytesIO(data))["Meilensteine"]
@@ -562,7 +562,7 @@ def test_cli_import_shows_the_differences_and_changes_only_with_yes(cli_data: Pa
         [change] = store.plan_changes()
     finally:
         store.close()
-    assert change["by"] == 0 and change["by_name"] == "Kommandozeile"
+    assert change["by"] == "0" and change["by_name"] == "Kommandozeile"
     assert "M3.2 fällig 15.05.2026 statt 30.06.2026" in change["lines"]
 
     again = plan_cli(cli_data, "import", str(workbook))

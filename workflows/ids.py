@@ -8,6 +8,6 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-ChatId: TypeAlias = int
-UserId: TypeAlias = int
-MessageId: TypeAlias = int
+ChatId: TypeAlias = str
+UserId: TypeAlias = str
+MessageId: TypeAlias = str

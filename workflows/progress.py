@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from workflows.ids import ChatId, MessageId
+from workflows.ids import ChatId, MessageId, UserId
 
 # The states an AP can be reported in, in the words the team uses.
 STATES = ("läuft", "verzögert", "blockiert", "zurückgestellt", "abgeschlossen")
@@ -14,7 +14,7 @@ STATES = ("läuft", "verzögert", "blockiert", "zurückgestellt", "abgeschlossen
 
 @dataclass(frozen=True, slots=True)
 class Author:
-    id: int
+    id: UserId
     name: str
 
 
@@ -25,14 +25,15 @@ class Update:
     ap: str
     text: str
     author: Author
-    chat_id: int
-    message_id: int | None
+    chat_id: ChatId
+    message_id: MessageId | None
     at: datetime
     state: str | None = None
     percent: int | None = None
     forwarded_from: str | None = None
     withdrawn: bool = False
-    withdrawn_by: int | None = None  # the message (same chat) of the /rueckgaengig that did it
+    # the message (same chat) of the /rueckgaengig that did it
+    withdrawn_by: MessageId | None = None
     id: int | None = None  # assigned by the store
 
 
@@ -43,11 +44,11 @@ class MilestoneMark:
     milestone: str
     reached_on: date
     author: Author
-    chat_id: int
-    message_id: int | None
+    chat_id: ChatId
+    message_id: MessageId | None
     at: datetime
     withdrawn: bool = False
-    withdrawn_by: int | None = None
+    withdrawn_by: MessageId | None = None
     id: int | None = None
 
 

@@ -24,8 +24,8 @@ class Report:
 
     text: str
     author: Author
-    chat_id: int
-    message_id: int | None
+    chat_id: ChatId
+    message_id: MessageId | None
     at: datetime  # when it was written, in local time
     forwarded_from: str | None = None
 
@@ -256,7 +256,7 @@ def _apply_edit(store: Store, plan: Plan, report: Report, rec: Recognized, reach
     return Outcome("changed" if live_u or live_m else "withdrawn", live_u, live_m)
 
 
-def last_message_of(store: Store, author_id: int, chat_id: int) -> int | None:
+def last_message_of(store: Store, author_id: UserId, chat_id: ChatId) -> MessageId | None:
     """The message id of the author's newest live record in a chat."""
     newest = last_messages(store, chat_id, author_id, 1)
     return newest[0].message_id if newest else None
@@ -296,13 +296,13 @@ def last_messages(store: Store, chat_id: ChatId, author_id: UserId | None = None
     return found
 
 
-def message_authors(store: Store, chat_id: int, message_id: int) -> set[int]:
+def message_authors(store: Store, chat_id: ChatId, message_id: MessageId) -> set[UserId]:
     records: list[Update | MilestoneMark] = [*store.updates_of_message(chat_id, message_id),
                                              *store.marks_of_message(chat_id, message_id)]
     return {r.author.id for r in records}
 
 
-def withdrawn_by(store: Store, chat_id: int, message_id: int,
+def withdrawn_by(store: Store, chat_id: ChatId, message_id: MessageId,
                  ) -> tuple[tuple[Update, ...], tuple[MilestoneMark, ...]]:
     """The records that the undo command `message_id` in `chat_id` withdrew."""
     updates = tuple(u for u in store.updates() if u.chat_id == chat_id and u.withdrawn
@@ -312,8 +312,8 @@ def withdrawn_by(store: Store, chat_id: int, message_id: int,
     return updates, marks
 
 
-def withdraw_message(store: Store, chat_id: int, message_id: int, now: datetime,
-                     by: int | None = None,
+def withdraw_message(store: Store, chat_id: ChatId, message_id: MessageId, now: datetime,
+                     by: MessageId | None = None,
                      ) -> tuple[tuple[Update, ...], tuple[MilestoneMark, ...]]:
     """Mark every live record of a message withdrawn; they stay in the store for the audit.
 

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from workflows.ids import ChatId
 from workflows.plan import Plan
 from workflows.posts import Decision, Post, due_posts, first_look_back, utc
 from workflows.storage import StoreError
@@ -40,7 +41,7 @@ MAX_MOVES = 3  # chat moves followed for one part before giving up until the nex
 class ChatMoved(Exception):
     """The chat has a new id (e.g. a Telegram group that became a supergroup): send there."""
 
-    def __init__(self, new_chat_id: int) -> None:
+    def __init__(self, new_chat_id: ChatId) -> None:
         super().__init__(f"the chat moved to {new_chat_id}")
         self.new_chat_id = new_chat_id
 
@@ -59,7 +60,7 @@ class Publisher(Protocol):
 
     def split(self, message: str) -> list[str]: ...
 
-    async def publish(self, chat_id: int, part: str) -> None: ...
+    async def publish(self, chat_id: ChatId, part: str) -> None: ...
 
 
 Compose = Callable[[Post, bool, datetime], str]  # (post, late, now) -> message
@@ -98,7 +99,8 @@ class PostRunner:
     it, and the last check is never moved back.
     """
 
-    def __init__(self, store: Store, plan: Plan, tz: ZoneInfo, team_chat: Callable[[], int | None],
+    def __init__(self, store: Store, plan: Plan, tz: ZoneInfo,
+                 team_chat: Callable[[], ChatId | None],
                  compose: Compose, publisher: Publisher, up_since: datetime) -> None:
         self.store, self.plan, self.tz = store, plan, tz
         self.team_chat = team_chat
@@ -106,7 +108,7 @@ class PostRunner:
         self.publisher = publisher
         self.up_since = up_since
         self._lock = asyncio.Lock()
-        self._unlogged: dict[str, tuple[int, int]] = {}  # key -> (parts sent, chat) not logged
+        self._unlogged: dict[str, tuple[int, ChatId]] = {}  # key -> (parts sent, chat) not logged
         self._jump_seen: datetime | None = None  # the first check that saw the current jump
         self._problems: set[str] = set()
         self._notices: list[str] = []
@@ -257,7 +259,7 @@ class PostRunner:
                 self.store.post_parts_sent, key, sent, chat, now))
             del self._unlogged[key]
 
-    async def _send(self, d: Decision, chat: int, now: datetime) -> bool | None:
+    async def _send(self, d: Decision, chat: ChatId, now: datetime) -> bool | None:
         """Log the post's parts, then send them; False: not composed, None: stop this check."""
         try:
             message = self.compose(d.post, d.late, now)
@@ -282,7 +284,7 @@ class PostRunner:
             texts = [str(t) for t in entry["texts"]]
             sent = int(entry["parts_sent"])
             useful_until = datetime.fromisoformat(entry["useful_until"])
-            chat = int(entry["chat_id"])
+            chat = str(entry["chat_id"])
         except (KeyError, TypeError, ValueError) as err:
             log.error("the post log entry of %s is damaged (%r); it is given up", key, err)
             self._write("a damaged entry", functools.partial(self.store.give_up_post, key, now))
@@ -296,7 +298,7 @@ class PostRunner:
         log.info("sending the rest of %s: part %d of %d on", key, sent + 1, len(texts))
         return await self._send_parts(key, self._current_chat(chat), texts, sent, now)
 
-    def _current_chat(self, chat: int) -> int:
+    def _current_chat(self, chat: ChatId) -> ChatId:
         moves = self.store.chat_migrations()
         for _ in range(10):
             if chat not in moves:
@@ -304,7 +306,7 @@ class PostRunner:
             chat = moves[chat]
         return chat
 
-    async def _send_parts(self, key: str, chat: int, texts: list[str], first: int,
+    async def _send_parts(self, key: str, chat: ChatId, texts: list[str], first: int,
                           now: datetime) -> bool:
         for i in range(first, len(texts)):
             try:
@@ -325,7 +327,7 @@ class PostRunner:
             del self._unlogged[key]
         return True
 
-    async def _publish(self, chat: int, text: str, now: datetime) -> int:
+    async def _publish(self, chat: ChatId, text: str, now: datetime) -> ChatId:
         """Send one part, following the chat when it moved; return the chat it went to."""
         for _ in range(MAX_MOVES):
             try:

@@ -378,6 +378,26 @@ class AtomicJSONStorage(Storage):
             return
         self._journaled = {}
 
+    def copy_to(self, target: Path) -> Path:
+        """Copy every file of the database to `target` (a new folder, or one with a number
+        appended when it exists); the copy is complete or not there."""
+        candidate, n = target, 1
+        while candidate.exists():
+            n += 1
+            candidate = target.with_name(f"{target.name}-{n}")
+        tmp = candidate.with_name(f".{candidate.name}.tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            for path in self._files():
+                dest = tmp / path.relative_to(self.path.parent)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, dest)
+            tmp.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, candidate)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return candidate
+
     def _files(self) -> list[Path]:
         return database_files(self.path)
 

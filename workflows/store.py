@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import functools
+import logging
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, datetime
@@ -23,7 +24,7 @@ from tinydb import Query, TinyDB
 from tinydb.table import Document, Table
 
 from workflows.calendar_versions import EventVersion
-from workflows.ids import ChatId, MessageId
+from workflows.ids import ChatId, MessageId, UserId
 from workflows.minutes import (
     AgendaItem,
     Entry,
@@ -44,8 +45,11 @@ from workflows.storage import (
     StoreError,
 )
 
-SCHEMA_VERSION = 1
+# 2: chat, user and message ids are stored as text (Telegram's numbers as their decimal
+# form, Matrix ids as they are); a version-1 database is converted at start-up.
+SCHEMA_VERSION = 2
 DB_NAME = "apbot.json"
+log = logging.getLogger(__name__)
 CHUNK = 100  # records per log file: the most a fold of the journal rewrites per table
 Record = Update | MilestoneMark
 
@@ -95,7 +99,7 @@ def _update_doc(u: Update) -> dict[str, Any]:
 
 
 @functools.lru_cache(maxsize=1024)
-def _author(user_id: int, name: str) -> Author:
+def _author(user_id: UserId, name: str) -> Author:
     """One Author object per person, not one per record (memory at 50k records)."""
     return Author(user_id, name)
 
@@ -106,14 +110,34 @@ class _BadRecord(Exception):
 
 Kinds = type | tuple[type, ...]
 _NONE = type(None)
+# Ids are text since schema 2; a version-1 record (numbers) is read as text too, so that
+# a read-only look at a database not yet converted works.
+_ID = (str, int)
 _COMMON: dict[str, Kinds] = {
-    "author_id": int, "author_name": str, "chat_id": int, "message_id": (int, _NONE),
+    "author_id": _ID, "author_name": str, "chat_id": _ID, "message_id": (*_ID, _NONE),
     "at": str, "withdrawn": bool}
 _UPDATE_FIELDS = {"ap": str, "text": str, **_COMMON, "state": (str, _NONE),
                   "percent": (int, _NONE)}
 _MARK_FIELDS = {"milestone": str, "reached_on": str, **_COMMON}
 _OPTIONAL: dict[str, Kinds] = {  # fields that older records lack
-    "forwarded_from": (str, _NONE), "withdrawn_by": (int, _NONE)}
+    "forwarded_from": (str, _NONE), "withdrawn_by": (*_ID, _NONE)}
+# Where version 1 kept numeric ids, per table ("log" for the progress log's chunks).
+_ID_FIELDS = {"log": ("author_id", "chat_id", "message_id", "withdrawn_by"),
+              "posts": ("chat_id",), "chats": ("old", "new"),
+              "plan_proposals": ("by", "chat"), "plan_changes": ("by",)}
+
+
+def _text_id(value: Any) -> Any:
+    """An id as schema 2 stores it: numbers become their decimal text (bools are no ids)."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def _text_ids(doc: Any, fields: tuple[str, ...]) -> dict[str, Any]:
+    """The fields of `doc` that change when its ids become text."""
+    if not isinstance(doc, dict):
+        return {}
+    return {name: _text_id(doc[name]) for name in fields
+            if name in doc and _text_id(doc[name]) is not doc[name]}
 
 
 def _check(doc: Any, fields: dict[str, Kinds]) -> None:
@@ -147,11 +171,12 @@ def _day(doc: Any) -> date:
 def _update_from(doc: Any, doc_id: int) -> Update:
     _check(doc, _UPDATE_FIELDS)
     return Update(
-        ap=doc["ap"], text=doc["text"], author=_author(doc["author_id"], doc["author_name"]),
-        chat_id=doc["chat_id"], message_id=doc["message_id"],
+        ap=doc["ap"], text=doc["text"],
+        author=_author(_text_id(doc["author_id"]), doc["author_name"]),
+        chat_id=_text_id(doc["chat_id"]), message_id=_text_id(doc["message_id"]),
         at=_moment(doc), state=doc["state"], percent=doc["percent"],
         forwarded_from=doc.get("forwarded_from"), withdrawn=doc["withdrawn"],
-        withdrawn_by=doc.get("withdrawn_by"), id=doc_id,
+        withdrawn_by=_text_id(doc.get("withdrawn_by")), id=doc_id,
     )
 
 
@@ -168,9 +193,9 @@ def _mark_from(doc: Any, doc_id: int) -> MilestoneMark:
     _check(doc, _MARK_FIELDS)
     return MilestoneMark(
         milestone=doc["milestone"], reached_on=_day(doc),
-        author=_author(doc["author_id"], doc["author_name"]), chat_id=doc["chat_id"],
-        message_id=doc["message_id"], at=_moment(doc),
-        withdrawn=doc["withdrawn"], withdrawn_by=doc.get("withdrawn_by"), id=doc_id,
+        author=_author(_text_id(doc["author_id"]), doc["author_name"]),
+        chat_id=_text_id(doc["chat_id"]), message_id=_text_id(doc["message_id"]), at=_moment(doc),
+        withdrawn=doc["withdrawn"], withdrawn_by=_text_id(doc.get("withdrawn_by")), id=doc_id,
     )
 
 
@@ -235,7 +260,7 @@ class Store:
         self._sessions = db.table("meeting_sessions")
         self._records: dict[int, Record] = {}
         self._by_ap: dict[str, list[int]] = {}
-        self._by_message: dict[tuple[int, int], list[int]] = {}
+        self._by_message: dict[tuple[ChatId, MessageId], list[int]] = {}
         self._mark_ids: list[int] = []
         self._newest_first: dict[str, list[tuple[float, int]]] = {}  # per AP, built on demand
         self._last_id = 0
@@ -349,6 +374,36 @@ class Store:
                 f"Die Datenbank {self._storage.path} hat das Schema {version!r}; diese "
                 f"apbot-Version kennt nur bis {SCHEMA_VERSION}. Bitte apbot aktualisieren."
             )
+        if version == 1 and not self._storage.read_only:
+            self._ids_as_text(now)
+
+    def _ids_as_text(self, now: datetime) -> None:
+        """Schema 1 → 2: every stored id becomes text, after a copy of the database as it was.
+
+        One write: a crash leaves the version-1 database (and the copy), never half of each.
+        """
+        try:
+            copy = self._storage.copy_to(self._storage.backup_dir / "before-schema-2")
+        except OSError as err:
+            raise StoreError(
+                f"Die Datenbank {self._storage.path} muss auf das neue Format umgestellt "
+                f"werden, aber die Sicherung davor ließ sich nicht anlegen "
+                f"({err.strerror or err}). apbot hat nichts verändert."
+            ) from None
+        log.info("converting %s to schema 2 (ids as text); the database as it was is kept "
+                 "in %s", self._storage.path, copy)
+        self._write(now)
+        with self.transaction():
+            for name, table in list(self._storage.log_tables()):
+                for doc_id, doc in table.items():
+                    if changed := _text_ids(doc, _ID_FIELDS["log"]):
+                        self._db.table(name).update(changed, doc_ids=[int(doc_id)])
+            for name in ("posts", "chats", "plan_proposals", "plan_changes"):
+                main = self._db.table(name)
+                for doc in main.all():
+                    if changed := _text_ids(doc, _ID_FIELDS[name]):
+                        main.update(changed, doc_ids=[doc.doc_id])
+            self._meta.update({"schema": SCHEMA_VERSION}, doc_ids=[1])
 
     @property
     def schema_version(self) -> int:
@@ -440,7 +495,7 @@ class Store:
             if isinstance(record, Update):
                 yield record
 
-    def updates_of_message(self, chat_id: int, message_id: int) -> list[Update]:
+    def updates_of_message(self, chat_id: ChatId, message_id: MessageId) -> list[Update]:
         return [r for i in self._by_message.get((chat_id, message_id), ())
                 if isinstance(r := self._records[i], Update)]
 
@@ -462,7 +517,7 @@ class Store:
         """All milestone marks (withdrawn ones too), oldest first."""
         return [r for i in self._mark_ids if isinstance(r := self._records[i], MilestoneMark)]
 
-    def marks_of_message(self, chat_id: int, message_id: int) -> list[MilestoneMark]:
+    def marks_of_message(self, chat_id: ChatId, message_id: MessageId) -> list[MilestoneMark]:
         return [r for i in self._by_message.get((chat_id, message_id), ())
                 if isinstance(r := self._records[i], MilestoneMark)]
 
@@ -482,7 +537,7 @@ class Store:
         doc = self._pending.get(doc_id=pending_id)
         return _pending_from(doc, doc.doc_id) if doc is not None else None
 
-    def pending_of_message(self, chat_id: int, message_id: int) -> PendingReport | None:
+    def pending_of_message(self, chat_id: ChatId, message_id: MessageId) -> PendingReport | None:
         """The question asked about a message, if one was."""
         for doc in self._pending.all():
             if doc["chat_id"] == chat_id and doc["message_id"] == message_id:
@@ -505,7 +560,7 @@ class Store:
         return {doc["key"]: datetime.fromisoformat(doc["planned"]) for doc in self._posts.all()}
 
     def log_post(self, key: str, status: str, planned: datetime, now: datetime,
-                 late: bool = False, chat_id: int | None = None) -> None:
+                 late: bool = False, chat_id: ChatId | None = None) -> None:
         """Record that a post was sent (status "sent") or skipped ("skipped")."""
         self._save_post({"key": key, "status": status, "planned": planned.isoformat(),
                          "done": now.isoformat(), "late": late, "chat_id": chat_id}, now)
@@ -524,14 +579,14 @@ class Store:
             self._posts.insert(doc)
 
     def begin_post(self, key: str, planned: datetime, useful_until: datetime, now: datetime,
-                   texts: list[str], late: bool, chat_id: int) -> None:
+                   texts: list[str], late: bool, chat_id: ChatId) -> None:
         """Record, before its first part goes out, that a post is being sent and its parts."""
         self._save_post({"key": key, "status": "sending", "planned": planned.isoformat(),
                          "useful_until": useful_until.isoformat(), "done": now.isoformat(),
                          "late": late, "chat_id": chat_id, "parts": len(texts),
                          "parts_sent": 0, "texts": list(texts)}, now)
 
-    def post_parts_sent(self, key: str, sent: int, chat_id: int, now: datetime) -> None:
+    def post_parts_sent(self, key: str, sent: int, chat_id: ChatId, now: datetime) -> None:
         """Record that a post's first `sent` parts reached `chat_id`; with the last, "sent"."""
         def advance(doc: Any) -> None:
             doc.update(parts_sent=sent, chat_id=chat_id, done=now.isoformat())
@@ -570,13 +625,13 @@ class Store:
 
     # -- chats -------------------------------------------------------------
 
-    def record_migration(self, old_chat_id: int, new_chat_id: int, now: datetime) -> None:
+    def record_migration(self, old_chat_id: ChatId, new_chat_id: ChatId, now: datetime) -> None:
         """A group became a supergroup: its messages now come from a new chat id."""
         self._write(now)
         self._chats.upsert({"old": old_chat_id, "new": new_chat_id}, Query().old == old_chat_id)
 
-    def chat_migrations(self) -> dict[int, int]:
-        return {doc["old"]: doc["new"] for doc in self._chats.all()}
+    def chat_migrations(self) -> dict[ChatId, ChatId]:
+        return {_text_id(doc["old"]): _text_id(doc["new"]) for doc in self._chats.all()}
 
     # -- plan changes --------------------------------------------------------
 
