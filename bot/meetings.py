@@ -449,8 +449,12 @@ def on_edited_command(ctx: Context, msg: Incoming, name: str, args: str,
 
 
 def on_press(ctx: Context, press: ButtonPress, now: datetime, admin: bool) -> PressResult:
-    _, what, raw = [*press.data.split(":", 2), "", ""][:3]
-    if not re.fullmatch(r"[0-9]{1,9}", raw) or what not in ("done", "top"):
+    """mtg:done:<id> (under a confirmation), mtg:done:<id>:l (under a list), mtg:top:<id>."""
+    parts = press.data.split(":")
+    what, raw = [*parts, "", ""][1:3]
+    in_list = parts[3:] == ["l"]
+    if (not re.fullmatch(r"[0-9]{1,9}", raw) or what not in ("done", "top")
+            or len(parts) > (4 if in_list else 3)):
         return PressResult("Diese Schaltfläche kenne ich nicht (mehr).")
     if what == "top":
         item = ctx.store.agenda_item(int(raw))
@@ -464,7 +468,9 @@ def on_press(ctx: Context, press: ButtonPress, now: datetime, admin: bool) -> Pr
                            press.user_handle, admin, now)
     if not done:
         return PressResult(re.sub(r"<[^>]+>", "", text))
-    return PressResult("Erledigt.", posts=((press.chat_id, Reply(text)),))
+    if in_list:  # the list stays as it is; the chat hears who did what
+        return PressResult("Erledigt.", posts=((press.chat_id, Reply(text)),))
+    return PressResult("Erledigt.", new_text=text)  # the confirmation, now without a button
 
 
 def item_sitting(ctx: Context, item: AgendaItem, now: datetime) -> datetime:
@@ -701,7 +707,7 @@ def tasks_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> list
                                                  for e in mine)]
     lines += ["", "Erledigt? Schaltfläche unten, /erledigt Nr. oder „erledigt“ als Antwort."]
     buttons = () if msg.via_console else tuple(
-        Button(f"✓ {e.id}", f"{MTG}:done:{e.id}") for e in tasks[:MAX_BUTTONS])
+        Button(f"✓ {e.id}", f"{MTG}:done:{e.id}:l") for e in tasks[:MAX_BUTTONS])
     return [Reply("\n".join(lines), buttons)]
 
 

@@ -80,7 +80,8 @@ def test_agenda_briefing_minutes_at_the_end_and_done_by_button(api: FakeBotAPI,
         # Erledigt by button: by its owner (Ben, @ben).
         api.click_button(task.result, "Erledigt", user_id=MEMBER_ID, first_name="Ben",
                          username="ben")
-        api.wait_for_text("Aufgabe Nr. 2 erledigt")
+        edited = api.wait_for("editMessageText", timeout=15)[0]
+        assert "Aufgabe Nr. 2 erledigt" in edited.params["text"]
         api.push_message("/aufgaben", date=at(bot.clock()))  # one more round trip: room
         api.wait_for_text("Offene Aufgaben: keine")          # for a second post to show
         assert len(texts(api, "Protokoll: Jour fixe Probelauf")) == 1

@@ -142,6 +142,10 @@ def test_edits_correct_the_item_they_created(core: Core) -> None:
     assert core.ctx.store.entries()[0].due == date(2026, 12, 16)
     gone = text_of(core, "Einladung ist raus", DURING, message_id=mid, edited=True)
     assert "gestrichen" in gone and core.ctx.store.entries()[0].withdrawn
+    say(core, "/aufgabe @anna Bericht", BEFORE, message_id="779")  # an edited command too
+    text_of(core, "/aufgabe @anna bis 10.12. Bericht (AP2)", BEFORE, message_id="779",
+            edited=True)
+    assert core.ctx.store.entries()[1].due == date(2026, 12, 10)
     say(core, "TOP: Haushalt", BEFORE, message_id="778")
     text_of(core, "TOP: Haushalt 2027 (AP5)", BEFORE, message_id="778", edited=True)
     (item,) = core.ctx.store.agenda_items()
@@ -155,18 +159,23 @@ def test_action_items_listed_and_done_by_button_reply_or_command(core: Core) -> 
     listing = say(core, "/aufgaben", BEFORE)[0]
     assert listing.text.index("@bert") < listing.text.index("Anna Schmidt")
     assert "Nr. 1 Raum buchen – bis Fr., 27.11.2026" in listing.text
-    assert [b.data for b in listing.buttons] == ["mtg:done:1", "mtg:done:2", "mtg:done:3"]
+    assert [b.data for b in listing.buttons] == ["mtg:done:1:l", "mtg:done:2:l", "mtg:done:3:l"]
     mine = text_of(core, "/aufgaben ich", BEFORE)
     assert "Catering" in mine and "Raum buchen" not in mine
     assert "Raum buchen" in text_of(core, "/aufgaben ich", BEFORE, user=BERT)
-    result = press(core, "mtg:done:1", BERT, BEFORE)
+    result = press(core, "mtg:done:1:l", BERT, BEFORE)  # from the list: told in the chat
     assert result.notice == "Erledigt." and "Aufgabe Nr. 1 erledigt" in result.posts[0][1].text
     assert "schon erledigt" in press(core, "mtg:done:1", BERT, BEFORE).notice
+    for forged in ("mtg:done:1:x", "mtg:done:1:l:l", "mtg:top:x", "mtg:"):
+        assert "kenne ich nicht" in press(core, forged, BERT, BEFORE).notice
     # "erledigt" as a reply to the reminder (its text names the number) or to the message.
     done = text_of(core, "erledigt", BEFORE, reply_to_bot=True,
                    reply_to_text="⏰ Aufgabe Nr. 2 ist heute fällig – Anna Schmidt: Catering")
     assert "Aufgabe Nr. 2 erledigt" in done
     assert "Aufgabe Nr. 3 erledigt" in text_of(core, "/erledigt 3", BEFORE, user=ADMIN)
+    say(core, "/aufgabe ich Nachtrag", BEFORE)
+    pressed = press(core, "mtg:done:4", ANNA, BEFORE)  # under its confirmation: replaced
+    assert pressed.posts == () and "Aufgabe Nr. 4 erledigt" in (pressed.new_text or "")
     assert "keine" in text_of(core, "/aufgaben", BEFORE)
     status = text_of(core, "/status AP3", BEFORE)
     assert "Offene Aufgaben" not in status  # all done
