@@ -16,6 +16,7 @@ from bot.messages import (
     ButtonPress,
     Command,
     Context,
+    Handler,
     Incoming,
     PressResult,
     Reply,
@@ -23,6 +24,7 @@ from bot.messages import (
 )
 from bot.report_document import Block, Bullets, Heading, Paragraph, ReportDocument
 from bot.report_export import render_report
+from workflows.ids import UserId
 from workflows.minutes import (
     DECISION,
     DONE_REPLY,
@@ -306,7 +308,7 @@ def take_entry(ctx: Context, msg: Incoming, kind: str, rest: str, now: datetime,
     return [reply]
 
 
-def _entry_command(kind: str):  # type: ignore[no-untyped-def]
+def _entry_command(kind: str) -> Handler:
     def handler(ctx: Context, msg: Incoming, args: str, now: datetime) -> list[Reply] | str:
         return take_entry(ctx, msg, kind, args, now, _running(ctx, now))
     return handler
@@ -358,7 +360,7 @@ def on_edit(ctx: Context, msg: Incoming, kind: str | None, rest: str,
 # ---------------------------------------------------------------- done
 
 
-def mark_done(ctx: Context, entry: Entry | None, user_id: object, name: str,
+def mark_done(ctx: Context, entry: Entry | None, user_id: UserId, name: str,
               handle: str | None, admin: bool, now: datetime) -> tuple[bool, str]:
     """(done now?, the German answer)."""
     if entry is None or entry.kind != TASK or entry.withdrawn:
@@ -366,7 +368,7 @@ def mark_done(ctx: Context, entry: Entry | None, user_id: object, name: str,
     if entry.done_at is not None:
         return False, (f"Aufgabe Nr. {entry.id} ist schon erledigt (am "
                        f"{short_day(entry.done_at.date())}, {esc(entry.done_by or '')}).")
-    if not admin and not owned_by(entry, user_id, name, handle):  # type: ignore[arg-type]
+    if not admin and not owned_by(entry, user_id, name, handle):
         return False, (f"Als erledigt markieren kann nur, wer die Aufgabe hat "
                        f"({esc(entry.owner or '–')}), oder ein Admin.")
     ctx.store.save_entry(with_done(entry, now, name), now)

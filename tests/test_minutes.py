@@ -193,6 +193,10 @@ def test_a_meeting_runs_for_its_duration_or_between_start_and_end(plan: Plan) ->
     assert running_sitting(plan, [started], TZ, JF + timedelta(minutes=90)) is not None
     ended = Session("jour-fixe", JF, started=started.started, ended=JF + timedelta(minutes=95))
     assert running_sitting(plan, [ended], TZ, JF + timedelta(minutes=96)) is None
+    # Started late: it still covers its planned start (reports since then count).
+    late = Session("jour-fixe", JF, started=JF + timedelta(minutes=5))
+    found = running_sitting(plan, [late], TZ, JF + timedelta(minutes=6))
+    assert found is not None and found.start == JF
     # Ended early: no longer running by the clock either.
     early = Session("jour-fixe", JF, ended=JF + timedelta(minutes=20))
     assert running_sitting(plan, [early], TZ, JF + timedelta(minutes=30)) is None

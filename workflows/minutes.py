@@ -170,7 +170,8 @@ def _sitting(meeting: Meeting, occurrence: datetime, session: Session | None) ->
         if meeting.duration <= timedelta(0):
             return None  # no window of its own: only /sitzung_start opens it
         return Sitting(meeting, occurrence, occurrence, occurrence + meeting.duration)
-    start = session.started or occurrence
+    # Started early, it begins then; started late, it still covers the planned start.
+    start = min(session.started, occurrence, key=_utc) if session.started else occurrence
     if session.ended is not None:
         end = session.ended
     elif session.started is not None:
