@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import itertools
+import json
+import shutil
 import zipfile
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
@@ -26,7 +28,7 @@ TZ = ZoneInfo("Europe/Berlin")
 BEFORE = datetime(2026, 11, 26, 10, 0, tzinfo=TZ)  # Thursday; the Jour fixe meets Tuesdays 10:00
 DURING = datetime(2026, 12, 1, 10, 5, tzinfo=TZ)
 AFTER = datetime(2026, 12, 1, 11, 30, tzinfo=TZ)
-TEAM, ADMIN, ANNA, BERT = -100123, 1, 2, 3
+TEAM, ADMIN, ANNA, BERT = "-100123", "1", "2", "3"
 PEOPLE = {ADMIN: ("Chef", "chef"), ANNA: ("Anna Schmidt", "anna"), BERT: ("Bert Berg", "bert")}
 _ids = itertools.count(5000)
 
@@ -44,9 +46,9 @@ def store(settings: Settings) -> Iterator[Store]:
     s.close()
 
 
-def say(core: Core, text: str, now: datetime, user: int = ANNA, **fields: Any) -> list[Reply]:
+def say(core: Core, text: str, now: datetime, user: str = ANNA, **fields: Any) -> list[Reply]:
     name, handle = PEOPLE[user]
-    fields.setdefault("message_id", next(_ids))
+    fields.setdefault("message_id", str(next(_ids)))
     return core.handle(Incoming(text=text, chat_id=TEAM, user_id=user, user_name=name,
                                 chat_type="supergroup", user_handle=handle, **fields), now)
 
@@ -57,7 +59,7 @@ def text_of(core: Core, text: str, now: datetime, **fields: Any) -> str:
     return "\n".join(r.text for r in replies)
 
 
-def press(core: Core, data: str, user: int, now: datetime) -> Any:
+def press(core: Core, data: str, user: str, now: datetime) -> Any:
     name, handle = PEOPLE[user]
     return core.press(ButtonPress(data, TEAM, user, name, user_handle=handle), now)
 
@@ -129,7 +131,7 @@ def test_bad_input_gets_one_sentence_and_keeps_nothing(core: Core) -> None:
 
 
 def test_edits_correct_the_item_they_created(core: Core) -> None:
-    mid = 777
+    mid = "777"
     say(core, "Aufgabe: @anna bis 15.12. Einladung versenden", DURING, message_id=mid)
     changed = text_of(core, "Aufgabe: @bert bis 16.12. Einladung versenden (AP3)", DURING,
                       message_id=mid, edited=True)
@@ -225,3 +227,33 @@ def test_minutes_by_command_with_start_and_end_and_the_word_file(core: Core) -> 
     assert "Sondersitzung im Januar" in body and "Beschlüsse" in body
     pdf = say(core, "/protokoll 03.12.2026 pdf", start + timedelta(hours=1))[1].attachment
     assert pdf is not None and pdf.filename.endswith(".pdf") and pdf.data.startswith(b"%PDF")
+
+
+def test_meeting_records_of_a_schema_1_database_get_text_ids(tmp_path: Path) -> None:
+    """Agenda items and minutes entries written while ids were numbers (schema 1)."""
+    data = tmp_path / "data"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "db-schema-1", data)
+    db = json.loads((data / "apbot.json").read_text(encoding="utf-8"))
+    common = {"author_id": 1001, "author_name": "Anna", "at": BEFORE.isoformat(),
+              "chat_id": -1001234567890, "message_id": 77}
+    db["agenda_items"] = {"1": {**common, "meeting": "jour-fixe", "occurrence":
+                                BEFORE.isoformat(), "text": "Haushalt", "ap": None,
+                                "dealt_at": None, "withdrawn": False}}
+    db["minutes_entries"] = {"1": {**common, "kind": "aufgabe", "text": "Flyer",
+                                   "meeting": None, "occurrence": None, "ap": None,
+                                   "owner": "Anna", "owner_id": 1001, "due": None,
+                                   "done_at": None, "done_by": None, "withdrawn": False}}
+    (data / "apbot.json").write_text(json.dumps(db), encoding="utf-8")
+    store = Store.open(data, BEFORE)
+    try:
+        (item,) = store.agenda_items()
+        (entry,) = store.entries()
+        assert (item.author.id, item.chat_id, item.message_id) == ("1001", "-1001234567890",
+                                                                  "77")
+        assert (entry.owner_id, entry.chat_id) == ("1001", "-1001234567890")
+        assert store.entries_of_message("-1001234567890", "77") == [entry]
+    finally:
+        store.close()
+    on_disk = json.loads((data / "apbot.json").read_text(encoding="utf-8"))
+    assert on_disk["minutes_entries"]["1"]["owner_id"] == "1001"
+    assert on_disk["agenda_items"]["1"]["message_id"] == "77"

@@ -33,7 +33,7 @@ from workflows.progress import Author
 TZ = ZoneInfo("Europe/Berlin")
 TODAY = date(2026, 12, 1)  # a Tuesday: the Jour fixe of the test plan meets at 10:00
 APS = {f"AP{n}" for n in range(1, 14)}
-ANNA = Author(2, "Anna Schmidt")
+ANNA = Author("2", "Anna Schmidt")
 JF = datetime(2026, 12, 1, 10, 0, tzinfo=TZ)
 
 
@@ -146,12 +146,13 @@ def test_agenda_prefix_is_told_apart() -> None:
 
 def test_owner_is_matched_by_id_handle_or_first_name() -> None:
     base = Entry(TASK, "x", ANNA, JF)
-    assert owned_by(Entry(TASK, "x", ANNA, JF, owner="Anna Schmidt", owner_id=2), 2, "A", None)
-    assert owned_by(Entry(TASK, "x", ANNA, JF, owner="@anna"), 7, "Anna S", "Anna")
-    assert not owned_by(Entry(TASK, "x", ANNA, JF, owner="@anna"), 7, "Anna S", None)
-    assert owned_by(Entry(TASK, "x", ANNA, JF, owner="Bert"), 3, "Bert Berg", "bb")
-    assert not owned_by(Entry(TASK, "x", ANNA, JF, owner="Bert"), 2, "Anna Schmidt", "anna")
-    assert not owned_by(base, 2, "Anna Schmidt", "anna")  # nobody owns it
+    assert owned_by(Entry(TASK, "x", ANNA, JF, owner="Anna Schmidt", owner_id="2"), "2", "A",
+                    None)
+    assert owned_by(Entry(TASK, "x", ANNA, JF, owner="@anna"), "7", "Anna S", "Anna")
+    assert not owned_by(Entry(TASK, "x", ANNA, JF, owner="@anna"), "7", "Anna S", None)
+    assert owned_by(Entry(TASK, "x", ANNA, JF, owner="Bert"), "3", "Bert Berg", "bb")
+    assert not owned_by(Entry(TASK, "x", ANNA, JF, owner="Bert"), "2", "Anna Schmidt", "anna")
+    assert not owned_by(base, "2", "Anna Schmidt", "anna")  # nobody owns it
 
 
 # -------------------------------------------------------------- sittings and carry-over

@@ -100,6 +100,11 @@ def _iso(moment: datetime | date | None) -> str | None:
     return None if moment is None else moment.isoformat()
 
 
+def _id(value: Any) -> Any:
+    """An id as text; a record written before ids were text (schema 1) holds numbers."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
 def _when(value: Any) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
 
@@ -114,9 +119,9 @@ def agenda_doc(item: AgendaItem) -> dict[str, Any]:
 
 def agenda_from(doc: Any, doc_id: int) -> AgendaItem:
     return AgendaItem(doc["meeting"], datetime.fromisoformat(doc["occurrence"]), doc["text"],
-                      Author(doc["author_id"], doc["author_name"]),
-                      datetime.fromisoformat(doc["at"]), doc.get("ap"), doc.get("chat_id"),
-                      doc.get("message_id"), _when(doc.get("dealt_at")),
+                      Author(_id(doc["author_id"]), doc["author_name"]),
+                      datetime.fromisoformat(doc["at"]), doc.get("ap"), _id(doc.get("chat_id")),
+                      _id(doc.get("message_id")), _when(doc.get("dealt_at")),
                       bool(doc.get("withdrawn")), doc_id)
 
 
@@ -131,11 +136,11 @@ def entry_doc(e: Entry) -> dict[str, Any]:
 
 def entry_from(doc: Any, doc_id: int) -> Entry:
     due = doc.get("due")
-    return Entry(doc["kind"], doc["text"], Author(doc["author_id"], doc["author_name"]),
+    return Entry(doc["kind"], doc["text"], Author(_id(doc["author_id"]), doc["author_name"]),
                  datetime.fromisoformat(doc["at"]), doc.get("meeting"),
                  _when(doc.get("occurrence")), doc.get("ap"), doc.get("owner"),
-                 doc.get("owner_id"), date.fromisoformat(due) if due else None,
-                 doc.get("chat_id"), doc.get("message_id"), _when(doc.get("done_at")),
+                 _id(doc.get("owner_id")), date.fromisoformat(due) if due else None,
+                 _id(doc.get("chat_id")), _id(doc.get("message_id")), _when(doc.get("done_at")),
                  doc.get("done_by"), bool(doc.get("withdrawn")), doc_id)
 
 

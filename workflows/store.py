@@ -124,7 +124,9 @@ _OPTIONAL: dict[str, Kinds] = {  # fields that older records lack
 # Where version 1 kept numeric ids, per table ("log" for the progress log's chunks).
 _ID_FIELDS = {"log": ("author_id", "chat_id", "message_id", "withdrawn_by"),
               "posts": ("chat_id",), "chats": ("old", "new"),
-              "plan_proposals": ("by", "chat"), "plan_changes": ("by",)}
+              "plan_proposals": ("by", "chat"), "plan_changes": ("by",),
+              "agenda_items": ("author_id", "chat_id", "message_id"),
+              "minutes_entries": ("author_id", "owner_id", "chat_id", "message_id")}
 
 
 def _text_id(value: Any) -> Any:
@@ -398,7 +400,8 @@ class Store:
                 for doc_id, doc in table.items():
                     if changed := _text_ids(doc, _ID_FIELDS["log"]):
                         self._db.table(name).update(changed, doc_ids=[int(doc_id)])
-            for name in ("posts", "chats", "plan_proposals", "plan_changes"):
+            for name in ("posts", "chats", "plan_proposals", "plan_changes", "agenda_items",
+                         "minutes_entries"):
                 main = self._db.table(name)
                 for doc in main.all():
                     if changed := _text_ids(doc, _ID_FIELDS[name]):
