@@ -43,6 +43,7 @@ class Incoming:
     via_console: bool = False  # the console acts as an admin member of the team chat
     user_handle: str | None = None  # the sender's @name without "@", where the chat has one
     reply_to_message_id: MessageId | None = None  # the message this one answers
+    reply_to_user_id: UserId | None = None  # the author of that message, a person
     reply_to_text: str | None = None  # and its text
 
 

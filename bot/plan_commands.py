@@ -132,16 +132,26 @@ def span_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> list[
     return propose(ctx, msg, proposal, now)
 
 
+# A chat member named by handle: a Telegram @name, or a Matrix id (@user:server).
+_MEMBER = re.compile(r"@\w{3,}|@[^\s:]+:\S+")
+
+
 def lead_command(ctx: Context, msg: Incoming, args: str, now: datetime) -> list[Reply] | str:
     ref, _, lead = args.strip().partition(" ")
-    lead = lead.strip() or (msg.reply_to_user or "")
+    lead = lead.strip()
+    member = lead if _MEMBER.fullmatch(lead) else None
+    if not lead and msg.reply_to_user:  # as a reply: the person who wrote that message
+        lead, member = msg.reply_to_user, msg.reply_to_user_id
     if not ref or not lead:
         return ("So geht es: /zustaendig AP4 Frau Müller (oder @name, oder als Antwort auf "
                 "eine Nachricht der Person: /zustaendig AP4).")
     wp = _work_package(ctx, ref)
     before = wp.lead or "noch niemand"
-    proposal = Proposal((Edit("set", "work_package", wp.id, (("lead", lead),)),),
-                        (f"{wp.label} zuständig: {lead} (bisher: {before})",))
+    linked = " (im Chat verknüpft)" if member else ""
+    # A lead given by plain name drops an earlier link (None removes the field).
+    proposal = Proposal((Edit("set", "work_package", wp.id,
+                              (("lead", lead), ("lead_member", member))),),
+                        (f"{wp.label} zuständig: {lead}{linked} (bisher: {before})",))
     return propose(ctx, msg, proposal, now)
 
 

@@ -149,6 +149,17 @@ def _next_milestone(ctx: Context, folded: str, now: datetime) -> str:
     return "\n".join(lines)
 
 
+def _mine(ctx: Context, msg: Incoming) -> str:
+    """The APs whose lead is linked to the asking member (by id or @name)."""
+    me = {msg.user_id, *([f"@{msg.user_handle}"] if msg.user_handle else [])}
+    mine = [wp for wp in ctx.plan.work_packages if wp.lead_member in me]
+    if not mine:
+        return ("Im Plan sind Sie bei keinem Arbeitspaket als zuständig verknüpft. Ein Admin "
+                "kann das mit /zustaendig AP4 als Antwort auf eine Ihrer Nachrichten tun.")
+    return "Sie sind zuständig für:\n" + "\n".join(
+        f"• {esc(wp.label)} {esc(wp.title)}" for wp in mine)
+
+
 def _lead(ctx: Context, wp: WorkPackage) -> str:
     if wp.lead:
         return f"Für {esc(wp.label)} ({esc(wp.title)}) ist {esc(wp.lead)} zuständig."
@@ -555,6 +566,9 @@ def answer(ctx: Context, msg: Incoming, now: datetime) -> str | None:
     if (re.search(r"\bwer\b", folded) and _REPORTS_WHO.search(folded)) or (
             sure is not None and re.search(r"\bzuletzt\b|\bletzte\w*\s+meldung", folded)):
         return _last_reports(ctx, sure, today)
+    if wp is None and re.search(r"\b(?:ich|mich)\b", folded) and re.search(
+            r"zustandig|verantwortlich", folded):
+        return _mine(ctx, msg)  # "Wofür bin ich zuständig?"
     if wp is not None and re.search(r"zustandig|verantwortlich|\bwer\b|leitet|leitung", folded):
         return _lead(ctx, wp)
     if re.search(r"\bwie\s*viele\b", folded) and ("meilenstein" in folded or _BIKO.search(folded)) \

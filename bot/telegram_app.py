@@ -110,6 +110,8 @@ def to_incoming(message: Message, bot_id: int, edited: bool) -> Incoming | None:
                        else None),
         user_handle=user.username if sender_chat is None else None,
         reply_to_message_id=str(replied.message_id) if replied is not None else None,
+        reply_to_user_id=(str(replied_user.id) if replied_user and not replied_user.is_bot
+                          else None),
         reply_to_text=(replied.text or replied.caption) if replied is not None else None,
     )
 

@@ -23,7 +23,7 @@ from workflows.store import Store
 
 TZ = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=TZ)
-TEAM, ADMIN, BEA, MEMBER = -100123, 1, 2, 3
+TEAM, ADMIN, BEA, MEMBER = "-100123", "1", "2", "3"
 _ids = itertools.count(500)
 
 
@@ -49,13 +49,13 @@ def core(data: Path, store: Store) -> Core:
     return Core(Context(settings, load_plan(data / "plan.toml"), store), COMMANDS)
 
 
-def say(core: Core, text: str, user: int = BEA, name: str = "Bea") -> list[Reply]:
+def say(core: Core, text: str, user: str = BEA, name: str = "Bea") -> list[Reply]:
     msg = Incoming(text=text, chat_id=TEAM, user_id=user, user_name=name,
-                   chat_type="supergroup", message_id=next(_ids), date=NOW)
+                   chat_type="supergroup", message_id=str(next(_ids)), date=NOW)
     return core.handle(msg, NOW)
 
 
-def press(core: Core, data: str, user: int = BEA, name: str = "Bea"):  # type: ignore[no-untyped-def]
+def press(core: Core, data: str, user: str = BEA, name: str = "Bea"):  # type: ignore[no-untyped-def]
     return core.press(ButtonPress(data, TEAM, user, name), NOW)
 
 
@@ -224,12 +224,33 @@ def test_meetings_from_plain_german(core: Core, data: Path) -> None:
 
 def test_a_lead_given_as_a_reply_to_the_persons_message(core: Core) -> None:
     msg = Incoming(text="/zustaendig AP4", chat_id=TEAM, user_id=BEA, user_name="Bea",
-                   chat_type="supergroup", message_id=next(_ids), date=NOW,
-                   reply_to_user="Anna Schmidt")
+                   chat_type="supergroup", message_id=str(next(_ids)), date=NOW,
+                   reply_to_user="Anna Schmidt", reply_to_user_id="77")
     [preview] = core.handle(msg, NOW)
-    assert "AP 4 zuständig: Anna Schmidt (bisher: noch niemand)" in preview.text
+    assert ("AP 4 zuständig: Anna Schmidt (im Chat verknüpft) (bisher: noch niemand)"
+            in preview.text)
     press(core, preview.buttons[0].data)
-    assert core.ctx.plan.work_package("AP4").lead == "Anna Schmidt"  # type: ignore[union-attr]
+    wp = core.ctx.plan.work_package("AP4")
+    assert wp is not None and (wp.lead, wp.lead_member) == ("Anna Schmidt", "77")
+    # The link is the member: Anna asks what she leads, in a private chat.
+    asks = Incoming(text="Wofür bin ich zuständig?", chat_id="77", user_id="77",
+                    user_name="Anna Schmidt", chat_type="private", team_member=True,
+                    message_id=str(next(_ids)), date=NOW)
+    [mine] = core.handle(asks, NOW)
+    assert "AP 4 Bildungsportal" in mine.text and "AP 3" not in mine.text
+
+
+def test_a_lead_given_by_at_name_is_linked_and_a_plain_name_unlinks(core: Core,
+                                                                   data: Path) -> None:
+    take(core, "/zustaendig AP4 @anna_s")
+    assert file_entry(data, "work_package", "AP4")["lead_member"] == "@anna_s"
+    asks = Incoming(text="Wofür bin ich zuständig?", chat_id="88", user_id="88",
+                    user_name="Anna", user_handle="anna_s", chat_type="private",
+                    team_member=True, message_id=str(next(_ids)), date=NOW)
+    assert "AP 4" in core.handle(asks, NOW)[0].text
+    take(core, "/zustaendig AP4 Frau Müller")
+    assert "lead_member" not in file_entry(data, "work_package", "AP4")
+    assert "keinem Arbeitspaket" in core.handle(asks, NOW)[0].text
 
 
 def test_after_confirming_everything_nothing_is_called_assumed(core: Core) -> None:

@@ -82,6 +82,8 @@ class WorkPackage:
     end: Quarter
     lead: str | None
     assumed: bool
+    # The chat member the lead is, when the team named one: a user id, or an @name.
+    lead_member: str | None = None
 
     @property
     def number(self) -> int:
@@ -313,7 +315,7 @@ PROGRAMME: Schema = {
 WORK_PACKAGE: Schema = {
     "id": (_ap_id, ...), "title": (_nonempty, ...), "description": (_text, ""),
     "start": (_quarter, ...), "end": (_quarter, ...), "lead": (_text, ""),
-    "assumed": (_flag, False),
+    "lead_member": (_text, ""), "assumed": (_flag, False),
 }
 MILESTONE: Schema = {
     "id": (_nonempty, ...), "ap": (_ap_id, ...), "title": (_nonempty, ...), "due": (_due, ...),
@@ -394,7 +396,7 @@ def parse_plan(text: str, path: Path) -> Plan:
     work_packages = []
     for name, v in _entries(path, document, "work_package", WORK_PACKAGE, "[[work_package]]"):
         wp = WorkPackage(v["id"], v["title"], v["description"], v["start"], v["end"],
-                         v["lead"] or None, v["assumed"])
+                         v["lead"] or None, v["assumed"], v["lead_member"] or None)
         if wp.end < wp.start:
             raise PlanError(path, f"Ende {wp.end} liegt vor dem Beginn {wp.start}", name, "end")
         for fld, q in (("start", wp.start), ("end", wp.end)):
