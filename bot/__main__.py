@@ -104,11 +104,17 @@ def main(argv: Sequence[str] | None = None,
     except SettingsError as err:
         print(f"apbot startet nicht: {err}", file=sys.stderr)
         return EXIT_CONFIG
-    telegram = args.mode is None and settings.token is not None
+    matrix = args.mode is None and settings.matrix
+    telegram = args.mode is None and settings.token is not None and not matrix
     # The console prints answers on stdout; its log stays quiet unless something is wrong.
-    redact = setup_logging(settings.token, logging.INFO if telegram else logging.WARNING)
+    redact = setup_logging(settings.token,
+                           logging.INFO if telegram or matrix else logging.WARNING,
+                           settings.matrix_access_token, settings.matrix_password)
+    if matrix and settings.token:
+        logging.getLogger("apbot").warning(
+            "both Matrix and TELEGRAM_BOT_TOKEN are set: apbot runs on Matrix")
     try:
-        return run(args, settings, telegram, clock_for(settings.timezone))
+        return run(args, settings, telegram, clock_for(settings.timezone), matrix)
     except KeyboardInterrupt:
         return 130
     except Exception as err:
@@ -120,7 +126,8 @@ def main(argv: Sequence[str] | None = None,
         return EXIT_FATAL
 
 
-def run(args: argparse.Namespace, settings: Settings, telegram: bool, clock: Clock) -> int:
+def run(args: argparse.Namespace, settings: Settings, telegram: bool, clock: Clock,
+        matrix: bool = False) -> int:
     """The chosen mode, once settings and logging are in place."""
     # Backups need neither the plan nor a database that opens (a damaged one is the
     # reason to restore).
@@ -145,7 +152,15 @@ def run(args: argparse.Namespace, settings: Settings, telegram: bool, clock: Clo
             return run_export(args, core.ctx, clock())
         if args.mode == PLAN_MODE:
             return run_plan(args, core.ctx, clock())
-        if telegram:
+        if matrix:
+            from bot.frontends.matrix.client import LoginRejected, run_matrix
+
+            try:
+                run_matrix(core, clock)
+            except LoginRejected as err:
+                print(f"apbot beendet: {err}", file=sys.stderr)
+                return EXIT_CONFIG
+        elif telegram:
             # The console needs no Telegram import.
             from bot.telegram_polling import TokenRejected, run_telegram
 

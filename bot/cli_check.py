@@ -493,7 +493,14 @@ def _webhook_rows(probe: Probe) -> Iterable[Row]:
 
 # The Matrix front-end's checks (homeserver answers, login works, team room joined) go
 # here; each takes the Probe and yields rows, like the Telegram checks.
-MATRIX_CHECKS: list[Check] = []
+def _matrix_rows(probe: Probe) -> Iterable[Row]:
+    # Imported here: the front-end's module builds on this one.
+    from bot.frontends.matrix.check import matrix_rows
+
+    yield from matrix_rows(probe)
+
+
+MATRIX_CHECKS: list[Check] = [_matrix_rows]
 
 
 def check_matrix(probe: Probe) -> Iterable[Row]:

@@ -44,6 +44,19 @@ class Settings:
     calendar_port: int | None = None
     calendar_host: str = "127.0.0.1"
     calendar_url: str | None = None  # the public base URL, e.g. behind a reverse proxy
+    # Matrix (bot/frontends/matrix): the homeserver's URL, apbot's user id, and the access
+    # token (preferred) or the password. Secrets live only in the environment or in a file
+    # the operator names (APBOT_MATRIX_ACCESS_TOKEN_FILE, APBOT_MATRIX_PASSWORD_FILE).
+    matrix_homeserver: str | None = None
+    matrix_user: str | None = None
+    matrix_access_token: str | None = field(default=None, repr=False)
+    matrix_password: str | None = field(default=None, repr=False)
+
+    @property
+    def matrix(self) -> bool:
+        """Matrix is configured: homeserver, user, and a token or a password."""
+        return bool(self.matrix_homeserver and self.matrix_user
+                    and (self.matrix_access_token or self.matrix_password))
 
     @property
     def chat_ids(self) -> frozenset[ChatId]:
@@ -52,8 +65,9 @@ class Settings:
         return self.allowed_chat_ids | team
 
 
-# A Matrix room (!), user (@) or alias (#) id: sigil, local part, ":", server name.
-_MATRIX_ID = re.compile(r"[!@#][^\s:]+:[^\s]+")
+# A Matrix room (!), user (@) or alias (#) id: sigil, local part, ":", server name. Rooms
+# of version 12 (Synapse's default since 1.135) have ids without a server: "!<hash>".
+_MATRIX_ID = re.compile(r"[!@#][^\s:]+:[^\s]+|![A-Za-z0-9_-]{20,}")
 
 
 def _chat_id(name: str, value: str) -> str:
@@ -112,6 +126,46 @@ def _token_file(env: Mapping[str, str]) -> str | None:
         ) from None
 
 
+def _secret(env: Mapping[str, str], name: str) -> str | None:
+    """NAME from the environment, else the first line of the file NAME_FILE names."""
+    value = env.get(name, "").strip()
+    if value:
+        return value
+    path = env.get(f"{name}_FILE", "").strip()
+    if not path:
+        return None
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as err:
+        raise SettingsError(f"{name}_FILE: „{path}“ lässt sich nicht lesen "
+                            f"({getattr(err, 'strerror', None) or err}).") from None
+    return lines[0].strip() if lines and lines[0].strip() else None
+
+
+def _matrix(env: Mapping[str, str]) -> dict[str, str | None]:
+    homeserver = env.get("APBOT_MATRIX_HOMESERVER", "").strip().rstrip("/") or None
+    user = env.get("APBOT_MATRIX_USER", "").strip() or None
+    if homeserver and not homeserver.startswith(("https://", "http://")):
+        raise SettingsError(f"APBOT_MATRIX_HOMESERVER: „{homeserver}“ ist keine Adresse "
+                            f"(z. B. https://matrix.stadt.de).")
+    if user and not (user.startswith("@") and ":" in user):
+        raise SettingsError(f"APBOT_MATRIX_USER: „{user}“ ist keine Matrix-ID "
+                            f"(z. B. @apbot:stadt.de).")
+    token = _secret(env, "APBOT_MATRIX_ACCESS_TOKEN")
+    password = None if token else _secret(env, "APBOT_MATRIX_PASSWORD")
+    if homeserver or user or token or password:
+        for name, value in (("APBOT_MATRIX_HOMESERVER", homeserver),
+                            ("APBOT_MATRIX_USER", user),
+                            ("APBOT_MATRIX_ACCESS_TOKEN", token or password)):
+            if not value:
+                raise SettingsError(
+                    f"{name}: fehlt – für Matrix braucht apbot APBOT_MATRIX_HOMESERVER, "
+                    "APBOT_MATRIX_USER und APBOT_MATRIX_ACCESS_TOKEN (oder "
+                    "APBOT_MATRIX_PASSWORD).")
+    return {"matrix_homeserver": homeserver, "matrix_user": user,
+            "matrix_access_token": token, "matrix_password": password}
+
+
 def settings_from_env(env: Mapping[str, str]) -> Settings:
     """Read APBOT_* and TELEGRAM_* variables; raise SettingsError naming the bad one."""
     tz_name = env.get("APBOT_TIMEZONE", "").strip() or "Europe/Berlin"
@@ -143,4 +197,5 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
         calendar_port=_port("APBOT_CALENDAR_PORT", env.get("APBOT_CALENDAR_PORT", "")),
         calendar_host=env.get("APBOT_CALENDAR_HOST", "").strip() or "127.0.0.1",
         calendar_url=_base_url("APBOT_CALENDAR_URL", env.get("APBOT_CALENDAR_URL", "")),
+        **_matrix(env),
     )
