@@ -43,7 +43,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="apbot",
         description="apbot – Assistent für den Arbeits- und Zeitplan Bildungskommunen. "
-        "Ohne TELEGRAM_BOT_TOKEN startet er in der Konsole.",
+        "Mit APBOT_MATRIX_… läuft er in Matrix, mit TELEGRAM_BOT_TOKEN in Telegram, "
+        "sonst in der Konsole.",
     )
     sub = parser.add_subparsers(dest="mode")
     ask = sub.add_parser("ask", help="eine Nachricht beantworten und beenden")

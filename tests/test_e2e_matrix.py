@@ -13,10 +13,11 @@ import re
 import secrets
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -391,3 +392,34 @@ async def test_calendar_subscription_for_an_admin_in_a_direct_chat(world: World)
         assert found, text
         with urllib.request.urlopen(found.group(0), timeout=10) as response:
             assert b"BEGIN:VCALENDAR" in response.read()
+
+
+def edit_of(event_id: str) -> Callable[[dict[str, Any]], bool]:
+    def fits(e: dict[str, Any]) -> bool:
+        relates = (e.get("content") or {}).get("m.relates_to") or {}
+        return relates.get("rel_type") == "m.replace" and relates.get("event_id") == event_id
+    return fits
+
+
+async def test_a_reply_naming_the_button_presses_it(world: World) -> None:
+    """For clients without reactions: a reply "Rückgängig" to the confirmation."""
+    async with Member(world.server, world.bert) as bert:
+        said = await bert.say(world.team, "AP9: Netzwerktreffen vorbereitet")
+        confirmation = await bert.answer(world.team, to=said)
+        await bert.say(world.team, "Rückgängig", **{"m.relates_to": {
+            "m.in_reply_to": {"event_id": confirmation["event_id"]}}})
+        edit = await bert.wait(edit_of(confirmation["event_id"]))
+        assert "zurückgenommen" in edit["content"]["m.new_content"]["body"].lower()
+
+
+async def test_plan_change_taken_by_reaction(world: World) -> None:
+    """Two buttons (✅ Übernehmen, ❌ Verwerfen) as two reactions; ✅ changes the plan."""
+    async with Member(world.server, world.anna) as anna:
+        asked = await anna.say(world.team, "/faellig M3.3 15.12.2026")
+        preview = await anna.answer(world.team, to=asked)
+        assert "✅ Übernehmen · ❌ Verwerfen" in body(preview)
+        await anna.react(world.team, preview["event_id"], "✅")
+        edit = await anna.wait(edit_of(preview["event_id"]))
+        assert "Übernommen" in edit["content"]["m.new_content"]["body"]
+        asked = await anna.say(world.team, "/status AP3")
+        assert "15.12.2026" in body(await anna.answer(world.team, to=asked))
