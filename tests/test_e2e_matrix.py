@@ -298,17 +298,31 @@ async def test_automatic_post_caught_up_once_after_a_stop(synapse: Synapse, tmp_
                     now=summary - timedelta(seconds=30), APBOT_TEAM_CHAT_ID=room,
                     APBOT_ADMIN_IDS=anna.user_id, APBOT_PLAN=str(plan),
                     APBOT_MATRIX_PASSWORD=bot_user.password)
+    # From the second start on, the daily backup cannot be written (a file where its folder
+    # belongs): the notice for the admins goes to the admin's direct chat with apbot.
+    def backup_notice(room_id: str) -> Callable[[dict[str, Any]], bool]:
+        return lambda e: e.get("room_id") == room_id and "Sicherung" in body(e)
+
     async with Member(synapse, anna) as member:
         bot.start()
         await until(lambda: bot_user.user_id in joined(synapse, anna, room))
+        direct = await member.create_room("", [bot_user.user_id], direct=True)
+        await until(lambda: bot_user.user_id in joined(synapse, anna, direct))
+        backups = tmp_path / "data" / "backups"
+        if backups.exists():
+            backups.rename(tmp_path / "backups-away")
+        backups.write_text("kein Ordner")
         bot.stop()
         bot.set_clock(summary + timedelta(seconds=20))
         bot.start()
         try:
             post = await member.wait(lambda e: e.get("room_id") == room
                                      and TITLE in body(e))
+            notice = await member.wait(backup_notice(direct))
+            assert notice["content"]["msgtype"] == "m.notice"
         finally:
             bot.stop()
+        assert [e for e in member.seen if backup_notice(room)(e)] == []
         assert post["content"]["msgtype"] == "m.notice"
         assert "(nachgeholt)" in body(post) and "<i>(nachgeholt)</i>" in html(post)
         bot.set_clock(summary + timedelta(seconds=40))

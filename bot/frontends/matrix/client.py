@@ -170,6 +170,8 @@ class MatrixFrontend:
                     return
                 await self._invites(sync)
                 await self._take(sync, since)
+                # The store's notices (a failed backup) also when no message came.
+                await self._hand_out_notices()
         finally:
             if self.scheduler is not None:
                 await self.scheduler.stop(SHUTDOWN_GRACE)
@@ -552,14 +554,26 @@ class MatrixFrontend:
                                    f"nicht zu haben ({err.strerror or err}).")
 
     async def tell_admins(self, text: str) -> None:
-        """A notice for whoever runs apbot, in the team room (apbot opens no direct chats)."""
-        team = team_chat(self.core.ctx)
-        if team is None:
-            return
-        try:
-            await self.sender.text(team, esc(text), msgtype="m.notice")
-        except MatrixSendError as err:
-            log.warning("could not tell the team room: %s (%s)", text, err)
+        """A notice for whoever runs apbot: in each admin's direct chat with apbot, or the
+        team room when no admin has one (apbot opens no direct chats itself)."""
+        targets = self._admin_chats() or (
+            [team] if (team := team_chat(self.core.ctx)) is not None else [])
+        for room_id in targets:
+            try:
+                await self.sender.text(room_id, esc(text), msgtype="m.notice")
+            except MatrixSendError as err:
+                log.warning("could not tell %s: %s (%s)", room_id, text, err)
+
+    def _admin_chats(self) -> list[str]:
+        """The direct chats (apbot and one person) apbot has with admins, one per admin."""
+        chats: dict[str, str] = {}
+        served = served_chats(self.core.ctx)
+        for room_id, room in self.client.rooms.items():
+            others = [u for u in room.users if u != self.me]
+            if (room_id not in served and room.joined_count <= 2 and len(others) == 1
+                    and is_admin(self.core.ctx, others[0]) and not room.encrypted):
+                chats.setdefault(others[0], room_id)
+        return sorted(chats.values())
 
     async def _hand_out_notices(self) -> None:
         for notice in self.core.ctx.store.take_notices():
