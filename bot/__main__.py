@@ -13,20 +13,20 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.cli_backups import (
+from bot.cli.backups import (
     BACKUPS_MODE,
     RESTORE_MODE,
     add_backup_parsers,
     run_backups,
     run_restore,
 )
-from bot.cli_check import CHECK_MODE, add_check_parser, run_check
-from bot.cli_exports import EXPORT_MODES, add_export_parsers, run_export
-from bot.cli_plan import PLAN_MODE, add_plan_parsers, plan_read_only, run_plan
-from bot.cli_posts import UsageError, parse_moment, preview_text, schedule_text
+from bot.cli.check import CHECK_MODE, add_check_parser, run_check
+from bot.cli.exports import EXPORT_MODES, add_export_parsers, run_export
+from bot.cli.plan import PLAN_MODE, add_plan_parsers, plan_read_only, run_plan
+from bot.cli.posts import UsageError, parse_moment, preview_text, schedule_text
 from bot.commands import COMMANDS
-from bot.console import Console, prompted_lines
 from bot.core import Core
+from bot.frontends.console import Console, prompted_lines
 from bot.logs import setup_logging
 from bot.messages import Clock, Context, system_clock
 from bot.settings import Settings, SettingsError, settings_from_env
@@ -137,7 +137,7 @@ def run(args: argparse.Namespace, settings: Settings, telegram: bool, clock: Clo
     if args.mode == RESTORE_MODE:
         return run_restore(args, settings, clock())
     try:
-        # `plan import --yes` takes the lock: it refuses while the bot runs (bot/cli_plan.py).
+        # `plan import --yes` takes the lock: it refuses while the bot runs (bot/cli/plan.py).
         read_only = args.mode in (*LISTINGS, *EXPORT_MODES) or plan_read_only(args)
         core = open_core(settings, clock(), read_only=read_only)
         # The loaded history lives as long as the process: keep the garbage collector
@@ -163,7 +163,7 @@ def run(args: argparse.Namespace, settings: Settings, telegram: bool, clock: Clo
                 return EXIT_CONFIG
         elif telegram:
             # The console needs no Telegram import.
-            from bot.telegram_polling import TokenRejected, run_telegram
+            from bot.frontends.telegram.polling import TokenRejected, run_telegram
 
             try:
                 run_telegram(core, clock)

@@ -6,9 +6,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 
-from bot.format import day, esc, short_day, until
 from bot.messages import Command, Context, Incoming, local_today
-from bot.views import milestone_line, programme_ended_text
+from bot.render.format import day, esc, short_day, until
+from bot.render.views import milestone_line, programme_ended_text
 from workflows.agenda import (
     Event,
     MeetingTime,

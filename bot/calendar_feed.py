@@ -3,7 +3,7 @@
 Outlook and Thunderbird take a re-imported event they already have as a duplicate and
 ignore it; a subscribed address they fetch again on their own follows the plan. The
 address holds a long random secret (kept in the data directory), so whoever does not
-know it gets nothing: `bot/calendar_server.py` serves the file at exactly that path.
+know it gets nothing: `bot/frontends/calendar_server.py` serves the file at exactly that path.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.access import is_admin
-from bot.format import esc
 from bot.messages import Context, Incoming
+from bot.render.format import esc
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)

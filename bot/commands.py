@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot import agenda, files, meetings, plan_commands, posts, reports, updates_workbook, workbook
-from bot.format import esc
+from bot import agenda, files, meetings, plan_commands, posts, reports
 from bot.messages import Command, Commands, Context, Incoming, local_today
-from bot.views import plan_view, status_view
+from bot.render import updates_workbook, workbook
+from bot.render.format import esc
+from bot.render.views import plan_view, status_view
 from workflows.progress import latest_progress
 from workflows.queries import ap_status, find_work_package, plan_overview
 

@@ -7,10 +7,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
-from bot import meetings, plan_commands, questions, reports, workbook
+from bot import meetings, plan_commands, questions, reports
 from bot.access import chat_allowed, is_admin, served_chats
-from bot.format import esc, split_message
 from bot.messages import ButtonPress, Commands, Context, Incoming, PressResult, Reply
+from bot.render import workbook
+from bot.render.format import esc, split_message
 from workflows.plan import Plan
 from workflows.storage import StoreWriteError
 

@@ -6,13 +6,13 @@ import logging
 from collections.abc import Callable
 from datetime import date, datetime
 
-from bot.calendar_export import calendar_file
 from bot.calendar_feed import subscription_command
-from bot.format import esc, short_day
 from bot.messages import Attachment, Command, Context, Incoming, Reply, local_today
-from bot.report_document import report_document
-from bot.report_export import render_report
-from bot.timeline import (
+from bot.render.calendar_export import calendar_file
+from bot.render.format import esc, short_day
+from bot.render.report_document import report_document
+from bot.render.report_export import render_report
+from bot.render.timeline import (
     ChartRequest,
     phone_window,
     state_histories,
@@ -31,7 +31,7 @@ PROGRAMME_WORDS = frozenset(norm(w) for w in (
     "programm", "gesamt", "gesamtlaufzeit", "laufzeit", "ganze laufzeit", "ganzes programm",
     "gesamtes programm", "abschluss", "abschlussbericht", "schlussbericht",
     "verwendungsnachweis", "alles"))
-PHONE_WIDTH = 1280  # bot.gantt's widths, here without importing matplotlib
+PHONE_WIDTH = 1280  # bot.render.gantt's widths, here without importing matplotlib
 FULL_WIDTH = 1600
 CALENDAR_FILE = "arbeits-und-zeitplan.ics"  # one name, so a re-import finds the same file
 
@@ -70,7 +70,7 @@ def gantt_attachment(ctx: Context, now: datetime, whole: bool = False) -> Attach
     def render() -> bytes:  # from the snapshot above only: it may run in another thread
         # matplotlib takes about a second to import: load it when a chart is wanted (or
         # in the background at start-up, see `preload_chart`), not for every console run.
-        from bot.gantt import render_request
+        from bot.render.gantt import render_request
 
         return render_request(request)
 
@@ -86,7 +86,7 @@ def preload_chart(ctx: Context, now: datetime) -> Callable[[], None]:
     request = chart_request(ctx, now)
 
     def job() -> None:
-        from bot.gantt import render_request, warm_up
+        from bot.render.gantt import render_request, warm_up
 
         warm_up()
         render_request(request)

@@ -9,7 +9,6 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from bot.access import is_admin
-from bot.format import day, esc, short_day, trim
 from bot.messages import (
     Attachment,
     Button,
@@ -22,8 +21,9 @@ from bot.messages import (
     Reply,
     local_today,
 )
-from bot.report_document import Block, Bullets, Heading, Paragraph, ReportDocument
-from bot.report_export import render_report
+from bot.render.format import day, esc, short_day, trim
+from bot.render.report_document import Block, Bullets, Heading, Paragraph, ReportDocument
+from bot.render.report_export import render_report
 from workflows.ids import UserId
 from workflows.minutes import (
     DECISION,

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from bot.access import is_admin, team_chat
-from bot.format import esc, short_day
 from bot.messages import (
     Button,
     ButtonPress,
@@ -27,6 +26,7 @@ from bot.messages import (
     Reply,
     local_today,
 )
+from bot.render.format import esc, short_day
 from bot.settings import SHIPPED_PLAN
 from workflows.ids import ChatId, UserId
 from workflows.plan import Meeting, Milestone, Plan, WorkPackage

@@ -8,9 +8,9 @@ from bot import meetings
 from bot.access import is_admin, team_chat
 from bot.agenda import period_text
 from bot.files import period_words
-from bot.format import day, esc, short_day, trim, until
 from bot.messages import Command, Context, Incoming, Reply, local_today
-from bot.views import milestone_line, plan_line, programme_ended_text
+from bot.render.format import day, esc, short_day, trim, until
+from bot.render.views import milestone_line, plan_line, programme_ended_text
 from workflows.digests import (
     DeadlineNotice,
     MilestoneNotice,

@@ -16,9 +16,9 @@ from bot.agenda import (
     period_span,
     year_out_of_range,
 )
-from bot.format import ago, day, esc, short_day, trim, until
 from bot.messages import Context, Incoming, local_today
-from bot.views import milestone_line, programme_ended_text, status_view
+from bot.render.format import ago, day, esc, short_day, trim, until
+from bot.render.views import milestone_line, programme_ended_text, status_view
 from workflows.agenda import all_milestones, meetings_between, running_in
 from workflows.periods import Period, read_period
 from workflows.plan import Meeting, WorkPackage

@@ -6,7 +6,6 @@ import re
 from datetime import date, datetime
 
 from bot.access import is_admin
-from bot.format import esc, short_day, trim
 from bot.messages import (
     Button,
     ButtonPress,
@@ -16,6 +15,7 @@ from bot.messages import (
     PressResult,
     Reply,
 )
+from bot.render.format import esc, short_day, trim
 from workflows.ids import MessageId
 from workflows.plan import WorkPackage
 from workflows.progress import Author, MilestoneMark, PendingReport, Update

@@ -40,7 +40,7 @@ class Settings:
     plan_path: Path = SHIPPED_PLAN
     # The author of what is typed at the console: APBOT_CONSOLE_NAME, else the login name.
     console_name: str = field(default_factory=login_name)
-    # The calendar for subscription (bot/calendar_server.py): off while no port is set.
+    # The calendar for subscription (bot/frontends/calendar_server.py): off while no port is set.
     calendar_port: int | None = None
     calendar_host: str = "127.0.0.1"
     calendar_url: str | None = None  # the public base URL, e.g. behind a reverse proxy

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.cli_backups import run_backups, run_restore
+from bot.cli.backups import run_backups, run_restore
 from bot.settings import Settings
 from tests.bot_process import REPO, BotProcess, bot_env
 from tests.conftest import TEST_PLAN

@@ -12,10 +12,10 @@ import pytest
 from dateutil.rrule import rrulestr
 from icalendar import Calendar, Event
 
-from bot.calendar_export import calendar_file, planned_title, vtimezone
 from bot.commands import COMMANDS
 from bot.core import Core
 from bot.messages import Context, Incoming, Reply
+from bot.render.calendar_export import calendar_file, planned_title, vtimezone
 from bot.settings import Settings
 from tests.conftest import TEST_PLAN
 from tests.run_cli import run_cli

@@ -14,8 +14,8 @@ import pytest
 from icalendar import Calendar
 
 from bot.calendar_feed import SECRET_FILE, feed_path, read_secret
-from bot.calendar_server import CalendarServer, start_calendar_server
 from bot.core import Core
+from bot.frontends.calendar_server import CalendarServer, start_calendar_server
 from bot.messages import Context, Incoming
 from bot.settings import Settings, SettingsError, settings_from_env
 from tests.conftest import TEST_PLAN

@@ -1,6 +1,6 @@
 """`python -m bot check`: the self-check against the local fake Bot API, with real files.
 
-The checks run in this process (bot/cli_check.py's Probe) against the fake over HTTP;
+The checks run in this process (bot/cli/check.py's Probe) against the fake over HTTP;
 one test runs the real `python -m bot check` process.
 """
 
@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.cli_check import LOW_SPACE, DiskUsage, Probe, run_checks
+from bot.cli.check import LOW_SPACE, DiskUsage, Probe, run_checks
 from tests.bot_process import REPO, bot_env
 from tests.conftest import TEST_PLAN
 from tests.fake_bot_api import BOT_ID, DEFAULT_GROUP_ID, FakeBotAPI

@@ -16,10 +16,10 @@ import pytest
 
 import workflows.storage
 from bot.commands import COMMANDS
-from bot.console import Console
 from bot.core import Core
-from bot.format import TELEGRAM_LIMIT
+from bot.frontends.console import Console
 from bot.messages import Button, ButtonPress, Context, Incoming, Reply
+from bot.render.format import TELEGRAM_LIMIT
 from bot.settings import Settings
 from tests.conftest import TEST_PLAN
 from workflows.plan import Plan

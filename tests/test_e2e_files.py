@@ -14,7 +14,7 @@ import openpyxl
 import pytest
 from icalendar import Calendar
 
-from bot.gantt import PHONE_WIDTH
+from bot.render.gantt import PHONE_WIDTH
 from tests.bot_process import MEMBER_ID, BotProcess
 from tests.fake_bot_api import DEFAULT_GROUP_ID, Call, FakeBotAPI
 from tests.office_files import docx_lines, pdf_pages

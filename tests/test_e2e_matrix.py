@@ -23,10 +23,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from nio import AsyncClient, AsyncClientConfig
 
-from bot.cli_check import Probe, check_matrix, run_checks
+from bot.cli.check import Probe, check_matrix, run_checks
 from bot.frontends.matrix.client import TIMELINE_LIMIT
 from bot.frontends.matrix.sending import Sender
-from bot.workbook import NO_CHANGES
+from bot.render.workbook import NO_CHANGES
 from tests.matrix_server import Synapse, User, free_port
 from tests.matrix_team import MatrixBot, Member, body, html, synapse_or_skip, until
 from tests.test_e2e_posts import TITLE, plan_with_meeting

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.format import (
+from bot.render.format import (
     TELEGRAM_LIMIT,
     ago,
     day,

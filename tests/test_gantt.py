@@ -19,11 +19,12 @@ from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 
 import bot.files
-import bot.gantt
-from bot.console import Console
+import bot.render.gantt
 from bot.core import Core
 from bot.files import gantt_attachment, preload_chart
-from bot.gantt import (
+from bot.frontends.console import Console
+from bot.messages import Incoming, Reply
+from bot.render.gantt import (
     FULL_WIDTH,
     OVERDUE,
     PHONE_WIDTH,
@@ -34,9 +35,7 @@ from bot.gantt import (
     render_request,
     wrapped_title,
 )
-from bot.messages import Incoming, Reply
-from bot.settings import Settings
-from bot.timeline import (
+from bot.render.timeline import (
     ChartRequest,
     phone_window,
     state_histories,
@@ -44,6 +43,7 @@ from bot.timeline import (
     timeline_text,
     whole_programme,
 )
+from bot.settings import Settings
 from tests.conftest import TEST_PLAN
 from tests.run_cli import run_cli
 from workflows.plan import Plan, parse_plan
@@ -156,7 +156,7 @@ def figure_of(request: ChartRequest) -> Figure:
 @pytest.fixture(autouse=True)
 def nothing_drawn_yet(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test starts without charts drawn by another (they are kept by request)."""
-    monkeypatch.setattr(bot.gantt, "_DRAWN", bot.gantt._Drawn())
+    monkeypatch.setattr(bot.render.gantt, "_DRAWN", bot.render.gantt._Drawn())
 
 
 # -- the picture -------------------------------------------------------------------
@@ -238,10 +238,10 @@ def test_phone_version_text_is_at_least_12_px_at_telegrams_preview(
     assert len(sizes) > 40  # the labels, ticks, legend and milestone list are all there
     smallest = min(sizes, key=lambda k: sizes[k])
     assert sizes[smallest] >= 12, smallest
-    assert bot.gantt.smallest_text_pixels(fig) == pytest.approx(sizes[smallest])
+    assert bot.render.gantt.smallest_text_pixels(fig) == pytest.approx(sizes[smallest])
     # The whole programme (1600 px wide) keeps to 12 px too.
     whole = figure_of(chart_request_at(plan, store, today, whole=True))
-    assert bot.gantt.smallest_text_pixels(whole) >= 12
+    assert bot.render.gantt.smallest_text_pixels(whole) >= 12
     assert bot.files.PHONE_WIDTH == PHONE_WIDTH and bot.files.FULL_WIDTH == FULL_WIDTH
 
 
@@ -295,9 +295,9 @@ def test_milestones_sit_inside_their_quarter_or_on_the_day_reached(
             assert x == pytest.approx(middle)
         else:  # reached: on that day, only moved off the line by the marker's half width
             px = abs(to_pixels((x, 0))[0] - to_pixels((day.toordinal() + 0.5, 0))[0])
-            assert px <= bot.gantt.MARKER_POINTS * fig.dpi / 72 / 2 + 5
+            assert px <= bot.render.gantt.MARKER_POINTS * fig.dpi / 72 / 2 + 5
         # Never on a grid line: the whole marker is clear of every quarter line.
-        half = bot.gantt.MARKER_POINTS * fig.dpi / 72 / 2
+        half = bot.render.gantt.MARKER_POINTS * fig.dpi / 72 / 2
         gap = min(abs(to_pixels((x, 0))[0] - to_pixels((line, 0))[0]) for line in lines)
         assert gap > half, (gid, gap)
 
@@ -395,13 +395,13 @@ def test_overdue_milestones_look_unlike_blocked_work(plan: Plan, store: Store) -
 def test_a_chart_is_drawn_once_per_request(plan: Plan, store: Store,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     drawn: list[ChartRequest] = []
-    real = bot.gantt.render_gantt
+    real = bot.render.gantt.render_gantt
 
     def counting(*args: object) -> bytes:
         drawn.append(args[0])  # type: ignore[arg-type]
         return real(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(bot.gantt, "render_gantt", counting)
+    monkeypatch.setattr(bot.render.gantt, "render_gantt", counting)
     request = chart_request_at(plan, store)
     assert render_request(request) == render_request(request)
     assert len(drawn) == 1
@@ -417,7 +417,7 @@ def test_the_chart_drawn_at_start_up_answers_the_first_zeitplan(
     def broken(*args: object) -> bytes:
         raise AssertionError("drawn again")
 
-    monkeypatch.setattr(bot.gantt, "render_gantt", broken)
+    monkeypatch.setattr(bot.render.gantt, "render_gantt", broken)
     [reply] = ask(core, "/zeitplan")
     assert reply.attachment is not None
     assert_valid_png(reply.attachment.data, PHONE_WIDTH)  # not drawn again: from start-up
@@ -496,7 +496,7 @@ def test_zeitplan_answers_with_the_timeline_when_the_chart_fails(
     def broken(*args: object) -> bytes:
         raise RuntimeError("no fonts")
 
-    monkeypatch.setattr(bot.gantt, "render_gantt", broken)
+    monkeypatch.setattr(bot.render.gantt, "render_gantt", broken)
     [reply] = ask(core, "/zeitplan")
     assert reply.attachment is not None
     assert not reply.attachment.is_rendered  # drawn by the front-end, off the event loop

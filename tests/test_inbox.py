@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-import bot.inbox
-from bot.inbox import Inbox
+import bot.frontends.inbox
+from bot.frontends.inbox import Inbox
 from workflows.storage import StoreCorruptError
 
 
@@ -71,7 +71,7 @@ def test_a_damaged_line_stops_start_up_and_leaves_the_file(tmp_path: Path) -> No
 
 def test_the_file_is_compacted_once_everything_is_done(tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bot.inbox, "COMPACT_BYTES", 2000)
+    monkeypatch.setattr(bot.frontends.inbox, "COMPACT_BYTES", 2000)
     path = tmp_path / "inbox.jsonl"
     inbox = Inbox(path)
     for k in range(1, 60):
@@ -108,7 +108,7 @@ def test_marks_that_cannot_be_written_are_logged_not_raised(
     def full(*args: object) -> int:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(bot.inbox.os, "pwrite", full)
+    monkeypatch.setattr(bot.frontends.inbox.os, "pwrite", full)
     inbox.sent(event, 0)  # a repeated reply after a crash at worst; never an error here
     inbox.done(event)
     assert "No space left on device" in caplog.text

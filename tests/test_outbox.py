@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from telegram.error import BadRequest, NetworkError, TimedOut
 
-from bot.outbox import Attempt, Outbox
-from bot.telegram_send import SlidingWindow, TelegramLimits
+from bot.frontends.outbox import Attempt, Outbox
+from bot.frontends.telegram.send import SlidingWindow, TelegramLimits
 
 TEAM, OTHER_GROUP, PRIVATE = -100123, -100456, 1001
 

@@ -23,11 +23,11 @@ from telegram import Bot as TelegramBot
 from telegram.constants import ParseMode
 from telegram.error import ChatMigrated, NetworkError, TimedOut
 
-from bot.cli_posts import UsageError, schedule_text
+from bot.cli.posts import UsageError, schedule_text
+from bot.frontends.telegram.send import TelegramPublisher
 from bot.messages import Context
 from bot.post_scheduler import PostScheduler
 from bot.settings import Settings
-from bot.telegram_send import TelegramPublisher
 from tests.test_post_runner import (
     LATE,
     PLAN,

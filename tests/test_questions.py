@@ -20,11 +20,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.commands import COMMANDS
-from bot.console import Console
 from bot.core import Core
-from bot.format import to_plain
+from bot.frontends.console import Console
 from bot.messages import Context, Incoming, Reply
 from bot.questions import EXAMPLES, NOT_UNDERSTOOD
+from bot.render.format import to_plain
 from bot.settings import Settings
 from tests.conftest import TEST_PLAN
 from workflows.plan import Plan

@@ -167,7 +167,7 @@ async def test_the_post_runner_sends_each_reminder_once(tmp_path: Path) -> None:
 
 
 def test_preview_of_a_deadline_reminder(tmp_path: Path) -> None:
-    from bot.cli_posts import UsageError, preview_text
+    from bot.cli.posts import UsageError, preview_text
 
     store = Store.open(tmp_path, local(2026, 3, 1))
     try:

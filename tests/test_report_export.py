@@ -19,8 +19,8 @@ from bot.commands import COMMANDS
 from bot.core import Core
 from bot.files import report_period
 from bot.messages import Context, Incoming, Reply
-from bot.report_document import SUMMARY_COLUMNS, ReportDocument, report_document
-from bot.report_export import (
+from bot.render.report_document import SUMMARY_COLUMNS, ReportDocument, report_document
+from bot.render.report_export import (
     CSV_HEADER,
     md_escape,
     report_docx,
@@ -28,13 +28,13 @@ from bot.report_export import (
     report_pdf,
     updates_csv,
 )
-from bot.settings import Settings
-from bot.updates_workbook import (
+from bot.render.updates_workbook import (
     AP_COLUMNS,
     MILESTONE_COLUMNS,
     UPDATE_COLUMNS,
     updates_workbook,
 )
+from bot.settings import Settings
 from tests.conftest import TEST_PLAN
 from tests.office_files import docx, docx_lines, pdf_pages
 from tests.run_cli import run_cli

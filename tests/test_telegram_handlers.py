@@ -16,12 +16,12 @@ from telegram import Update
 from telegram.ext import Application, ApplicationBuilder
 from telegram.request import BaseRequest, RequestData
 
-import bot.telegram_app
+import bot.frontends.telegram.app
 from bot.commands import COMMANDS
 from bot.core import SORRY, Core
+from bot.frontends.telegram.app import CORE, OUTBOX, build_application, register_menu
 from bot.messages import Context
 from bot.settings import Settings
-from bot.telegram_app import CORE, OUTBOX, build_application, register_menu
 from tests.conftest import TEST_PLAN
 from workflows.plan import Plan
 from workflows.store import Store
@@ -130,7 +130,7 @@ async def app(core: Core, fake: FakeRequest,
               monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Application]:  # type: ignore[type-arg]
     # build_application() takes no request object, so the builder it uses gets one
     # that talks to the fake; everything else is the module's own wiring.
-    monkeypatch.setattr(bot.telegram_app, "ApplicationBuilder",
+    monkeypatch.setattr(bot.frontends.telegram.app, "ApplicationBuilder",
                         lambda: ApplicationBuilder().request(fake).get_updates_request(fake))
     application = build_application(core, clock=lambda: NOW)
     async with application:
@@ -178,7 +178,7 @@ async def say(app: Application, text: str, **fields: Any) -> dict[str, Any]:  # 
 async def test_register_menu_learns_identity_and_sets_the_commands(
     core: Core, fake: FakeRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bot.telegram_app, "ApplicationBuilder",
+    monkeypatch.setattr(bot.frontends.telegram.app, "ApplicationBuilder",
                         lambda: ApplicationBuilder().request(fake).get_updates_request(fake))
     application = build_application(core)
     async with application:
@@ -206,7 +206,7 @@ async def test_failing_set_my_commands_is_logged_and_the_bot_keeps_working(
     app: Application, fake: FakeRequest, caplog: pytest.LogCaptureFixture  # type: ignore[type-arg]
 ) -> None:
     fake.failures["setMyCommands"] = (400, "Bad Request: command description is too long")
-    with caplog.at_level(logging.WARNING, logger="bot.telegram_app"):
+    with caplog.at_level(logging.WARNING, logger="bot.frontends.telegram.app"):
         await register_menu(app)
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING
                 and "could not register the command menu" in r.getMessage()]
@@ -473,7 +473,7 @@ async def test_handler_exception_apologises_and_the_bot_keeps_working(
         raise RuntimeError("store exploded")
 
     monkeypatch.setattr(Store, "marks", broken)
-    with caplog.at_level(logging.ERROR, logger="bot.telegram_app"):
+    with caplog.at_level(logging.ERROR, logger="bot.frontends.telegram.app"):
         await say(app, "/status AP3")
     [apology] = fake.sent()
     assert apology["chat_id"] == TEAM
@@ -498,7 +498,7 @@ async def test_apology_that_cannot_be_sent_is_logged(
 
     monkeypatch.setattr(Store, "marks", broken)
     fake.failures["sendMessage"] = (403, "Forbidden: bot was kicked from the supergroup chat")
-    with caplog.at_level(logging.WARNING, logger="bot.telegram_app"):
+    with caplog.at_level(logging.WARNING, logger="bot.frontends.telegram.app"):
         await say(app, "/status AP3")
     assert any("could not send the apology" in r.getMessage() for r in caplog.records)
 
@@ -506,12 +506,12 @@ async def test_apology_that_cannot_be_sent_is_logged(
 async def test_chart_that_cannot_be_drawn_arrives_as_the_text_timeline(
     app: Application, fake: FakeRequest, monkeypatch: pytest.MonkeyPatch,  # type: ignore[type-arg]
 ) -> None:
-    import bot.gantt
+    import bot.render.gantt
 
     def broken(*args: object) -> bytes:
         raise RuntimeError("no fonts")
 
-    monkeypatch.setattr(bot.gantt, "render_gantt", broken)
+    monkeypatch.setattr(bot.render.gantt, "render_gantt", broken)
     await say(app, "/zeitplan")
     [timeline] = fake.sent()
     assert timeline["chat_id"] == TEAM

@@ -24,11 +24,10 @@ import pytest
 from bot.commands import COMMANDS
 from bot.core import Core
 from bot.messages import ButtonPress, Context, Incoming
-from bot.settings import Settings
-from bot.workbook import (
+from bot.render.workbook import (
     COMMANDS as WORKBOOK_COMMANDS,
 )
-from bot.workbook import (
+from bot.render.workbook import (
     NO_CHANGES,
     NOT_A_WORKBOOK,
     WorkbookError,
@@ -38,6 +37,7 @@ from bot.workbook import (
     rule_words,
     workbook_sent,
 )
+from bot.settings import Settings
 from tests.conftest import TEST_PLAN
 from workflows.plan import Plan, load_plan
 from workflows.plan_edit import Edit, PlanEditError, apply_edits

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import httpx
 
-from bot.cli_check import HTTP_TIMEOUT, Probe, Row, fail, ok, warn
+from bot.cli.check import HTTP_TIMEOUT, Probe, Row, fail, ok, warn
 
 CHECK_DEVICE = "apbot check"
 

@@ -2,8 +2,8 @@
 
 matrix-nio's AsyncClient (asyncio, aiohttp; end-to-end encryption only with its optional
 `e2e` extra, which needs libolm, so not here) does the HTTP. The sync loop works like
-the Telegram one (bot/telegram_polling.py): each sync's events go into the inbox
-(bot/inbox.py) together with the sync token after them, before any is handled; each is
+the Telegram one (bot/frontends/telegram/polling.py): each sync's events go into the inbox
+(bot/frontends/inbox.py) together with the sync token after them, before any is handled; each is
 marked as its replies go out. The token is the inbox's cursor, so a restart continues
 where the last sync ended (no replays: events marked done are not handled again), and
 what was fetched but not answered is handled first (nothing lost). The very first start
@@ -40,16 +40,16 @@ from nio import (
 )
 
 from bot.access import is_admin, served_chats, team_chat
-from bot.calendar_server import CalendarServer, start_calendar_server
 from bot.core import SORRY, Core, is_workbook
-from bot.format import esc
+from bot.frontends.calendar_server import CalendarServer, start_calendar_server
+from bot.frontends.inbox import MAX_ATTEMPTS, Event, Inbox
 from bot.frontends.matrix.events import Message, button_data, read_message, read_reaction
 from bot.frontends.matrix.sending import MatrixPublisher, MatrixSendError, Sender
-from bot.inbox import MAX_ATTEMPTS, Event, Inbox
 from bot.logs import add_secret
 from bot.messages import ButtonPress, Clock, Context, Incoming, Reply, SentFile
 from bot.post_scheduler import PostScheduler
 from bot.posts import compose
+from bot.render.format import esc
 from workflows.ids import ChatId, MessageId
 from workflows.schedule import PostRunner
 from workflows.storage import StoreWriteError

@@ -22,8 +22,8 @@ from typing import Any, TypeVar
 
 from nio import AsyncClient, ErrorResponse, RoomSendResponse, UploadResponse
 
-from bot.format import split_message
 from bot.messages import Attachment, Button, Reply
+from bot.render.format import split_message
 from workflows.ids import ChatId, MessageId
 
 log = logging.getLogger(__name__)

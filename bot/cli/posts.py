@@ -6,9 +6,9 @@ import re
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.format import to_plain
 from bot.messages import Context
 from bot.posts import compose, schedule_listing, upcoming_posts
+from bot.render.format import to_plain
 from workflows.meetings import occurrences
 from workflows.posts import Post, deadline_posts, meeting_posts, milestone_posts, quarterly_posts
 from workflows.progress import reached_milestones

@@ -21,10 +21,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.files import _slug, report_period
-from bot.format import esc, short_day
 from bot.messages import Attachment, Command, Context, Incoming, Reply, local_today
-from bot.report_document import milestone_count
-from bot.workbook import DATE_FORMAT, _header
+from bot.render.format import esc, short_day
+from bot.render.report_document import milestone_count
+from bot.render.workbook import DATE_FORMAT, _header
 from workflows.periods import Period
 from workflows.plan import Plan
 from workflows.progress import MilestoneMark, Update

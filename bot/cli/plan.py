@@ -1,7 +1,7 @@
 """`python -m bot plan export OUT.xlsx` and `python -m bot plan import IN.xlsx [--yes]`.
 
 The plan as an Excel workbook for whoever runs the server, the same workbook as
-`/plan_excel` in the chat (see bot/workbook.py for what it may change).
+`/plan_excel` in the chat (see bot/render/workbook.py for what it may change).
 
 `plan export` and `plan import` without `--yes` only read: they open the store without
 its lock, as the other export modes do, and work beside the running bot.
@@ -26,11 +26,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot.cli_exports import OUT_HELP, write_out
-from bot.cli_posts import UsageError
+from bot.cli.exports import OUT_HELP, write_out
+from bot.cli.posts import UsageError
 from bot.messages import Context, local_today
 from bot.plan_commands import _take, plan_text, target_of
-from bot.workbook import (
+from bot.render.workbook import (
     MAX_WORKBOOK_BYTES,
     NO_CHANGES,
     WorkbookError,

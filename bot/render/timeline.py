@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.format import esc, short_day
+from bot.render.format import esc, short_day
 from workflows.plan import Plan
 from workflows.progress import Update, order_key
 from workflows.quarters import Quarter, quarters_between
@@ -87,7 +87,7 @@ def timeline_text(plan: Plan, statuses: list[APStatus], today: date) -> str:
     return "\n".join(text)
 
 
-# -- what the Gantt chart shows (bot/gantt.py draws it; no matplotlib here) ---------
+# -- what the Gantt chart shows (bot/render/gantt.py draws it; no matplotlib here) ---------
 
 StateHistory = tuple[tuple[date, str], ...]  # (day reported, state), oldest first
 

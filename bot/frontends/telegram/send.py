@@ -15,8 +15,8 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import BaseRateLimiter
 
-from bot.format import split_message
 from bot.messages import Attachment
+from bot.render.format import split_message
 from workflows.ids import ChatId
 
 log = logging.getLogger(__name__)

@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import TextIO
 
 from bot.core import SORRY, Core
-from bot.format import to_plain
 from bot.messages import Attachment, ButtonPress, Incoming, Reply
+from bot.render.format import to_plain
 
 log = logging.getLogger(__name__)
 CONSOLE_CHAT_ID = "0"

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from bot.format import short_day
+from bot.render.format import short_day
 from workflows.plan import Plan, WorkPackage
 from workflows.progress import Update
 from workflows.queries import MilestoneStatus

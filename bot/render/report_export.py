@@ -1,7 +1,7 @@
 """Files for the funder's progress report: the Sachbericht as Word, PDF or Markdown, and
 all updates as CSV for scripts.
 
-The three report formats render the same `ReportDocument` (bot/report_document.py). User
+The three report formats render the same `ReportDocument` (bot/render/report_document.py). User
 text goes into each exactly as written: python-docx and fpdf2 take it as plain text; the
 Markdown escapes every character that Markdown or pandoc's smart quotes would read.
 """
@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.format import short_day
-from bot.report_document import Block, Bullets, Heading, Paragraph, ReportDocument, Table
+from bot.render.format import short_day
+from bot.render.report_document import Block, Bullets, Heading, Paragraph, ReportDocument, Table
 from workflows.plan import Plan
 from workflows.progress import MilestoneMark, Update
 

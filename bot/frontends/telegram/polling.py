@@ -2,7 +2,7 @@
 
 python-telegram-bot's Updater acknowledges a batch with its next getUpdates while
 the application may still be handling it; a kill -9 in between loses the rest of the
-batch. This loop fetches a batch, appends it to the inbox (`bot/inbox.py`), handles
+batch. This loop fetches a batch, appends it to the inbox (`bot/frontends/inbox.py`), handles
 its updates one at a time, in order, and syncs the inbox before the next getUpdates
 acknowledges the batch. At start-up, whatever the inbox holds unanswered is handled
 first. SIGTERM stops fetching, lets the replies under way finish for a few seconds, and
@@ -24,9 +24,8 @@ from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, Tel
 from telegram.ext import Application
 
 from bot.core import Core
-from bot.inbox import MAX_ATTEMPTS, Event, Inbox
-from bot.messages import Clock
-from bot.telegram_app import (
+from bot.frontends.inbox import MAX_ATTEMPTS, Event, Inbox
+from bot.frontends.telegram.app import (
     OUTBOX,
     TRACKING,
     Tracking,
@@ -36,6 +35,7 @@ from bot.telegram_app import (
     stop_calendar,
     stop_posting,
 )
+from bot.messages import Clock
 from workflows.storage import StoreWriteError
 
 log = logging.getLogger(__name__)

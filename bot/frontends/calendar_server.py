@@ -17,9 +17,9 @@ import hmac
 import logging
 from collections.abc import Callable
 
-from bot.calendar_export import calendar_file
 from bot.calendar_feed import FEED_NAME, feed_path, read_secret
 from bot.messages import Clock, Context
+from bot.render.calendar_export import calendar_file
 from workflows.storage import StoreWriteError
 
 log = logging.getLogger(__name__)

@@ -38,8 +38,8 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
-from bot.format import short_day
-from bot.timeline import (
+from bot.render.format import short_day
+from bot.render.timeline import (
     ChartRequest,
     ChartWindow,
     StateHistory,

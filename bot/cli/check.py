@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 
-from bot.cli_backups import contents_text, size_text
+from bot.cli.backups import contents_text, size_text
 from bot.logs import RedactToken
 from bot.settings import Settings, SettingsError, settings_from_env
 from workflows.backups import BACKUP_DIR, contents, list_backups

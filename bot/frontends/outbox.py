@@ -17,7 +17,7 @@ from typing import Protocol
 
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
-from bot.telegram_send import with_retry
+from bot.frontends.telegram.send import with_retry
 from workflows.ids import ChatId
 
 log = logging.getLogger(__name__)

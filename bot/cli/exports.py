@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot.cli_posts import UsageError
+from bot.cli.posts import UsageError
 from bot.files import (
     calendar_attachment,
     gantt_attachment,
@@ -20,7 +20,7 @@ from bot.files import (
     report_period,
 )
 from bot.messages import Context, local_today
-from bot.report_export import REPORT_FORMATS, updates_csv
+from bot.render.report_export import REPORT_FORMATS, updates_csv
 
 EXPORT_MODES = ("gantt", "export")
 OUT_HELP = "Zieldatei; „-“ schreibt auf die Standardausgabe"

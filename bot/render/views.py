@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.format import ago, day, esc, short_day, trim, until
+from bot.render.format import ago, day, esc, short_day, trim, until
 from workflows.plan import Plan, WorkPackage
 from workflows.queries import APStatus, MilestoneStatus
 

@@ -33,9 +33,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from bot.format import esc, short_day
 from bot.messages import Attachment, Command, Context, Incoming, Reply, local_today
 from bot.plan_commands import Proposal, propose, refused
+from bot.render.format import esc, short_day
 from workflows.plan import MEETING_KINDS, Milestone, Plan, WorkPackage
 from workflows.plan_edit import Edit, PlanEditError
 from workflows.progress import MilestoneMark

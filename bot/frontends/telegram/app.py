@@ -30,17 +30,13 @@ from telegram.ext import (
 )
 
 from bot.access import team_chat
-from bot.calendar_server import CalendarServer, start_calendar_server
 from bot.core import SORRY, Core, is_workbook
 from bot.files import preload_chart
-from bot.format import esc
-from bot.inbox import Event, Inbox
-from bot.messages import ButtonPress, Clock, Incoming, Reply, SentFile, system_clock
-from bot.outbox import Attempt, Outbox
-from bot.post_scheduler import PostScheduler
-from bot.posts import compose
-from bot.telegram_members import Members
-from bot.telegram_send import (
+from bot.frontends.calendar_server import CalendarServer, start_calendar_server
+from bot.frontends.inbox import Event, Inbox
+from bot.frontends.outbox import Attempt, Outbox
+from bot.frontends.telegram.members import Members
+from bot.frontends.telegram.send import (
     TelegramLimits,
     TelegramPublisher,
     send_file,
@@ -48,6 +44,10 @@ from bot.telegram_send import (
     telegram_chat,
     with_retry,
 )
+from bot.messages import ButtonPress, Clock, Incoming, Reply, SentFile, system_clock
+from bot.post_scheduler import PostScheduler
+from bot.posts import compose
+from bot.render.format import esc
 from workflows.ids import ChatId, UserId
 from workflows.schedule import PostRunner
 
@@ -400,7 +400,7 @@ def file_url_of(api_base_url: str) -> str:
 
 
 def build_application(core: Core, clock: Clock | None = None) -> Application:  # type: ignore[type-arg]
-    """The bot, its handlers and its outbox; fetching updates is `bot.telegram_polling`'s."""
+    """The bot, its handlers and its outbox; fetching updates is in `polling`."""
     settings = core.ctx.settings
     if not settings.token:
         raise ValueError("no token")
@@ -416,7 +416,7 @@ def build_application(core: Core, clock: Clock | None = None) -> Application:  #
         # Keeps replies and posts within Telegram's limits (30/s, 20/min per group).
         .rate_limiter(limits)
         # No Updater: it acknowledges a batch before the updates are handled. apbot's
-        # own loop keeps each batch in the inbox first (bot/telegram_polling.py).
+        # own loop keeps each batch in the inbox first (bot/frontends/telegram/polling.py).
         .updater(None)
         .job_queue(None)  # automatic posts have their own scheduler
         .build()

@@ -21,7 +21,7 @@ from icalendar import (
     vRecur,
 )
 
-from bot.format import short_day
+from bot.render.format import short_day
 from workflows.calendar_versions import EventVersion, next_versions
 from workflows.plan import MEETING_KINDS, Meeting, Milestone, Plan
 from workflows.progress import MilestoneMark, reached_milestones

@@ -1,0 +1,1 @@
+"""The command-line subcommands of `python -m bot` besides running the bot."""

@@ -1,0 +1,1 @@
+"""Renderers: answers as HTML text, the Gantt chart, calendar, report and workbooks."""
