@@ -9,7 +9,15 @@ from datetime import datetime
 
 from bot import meetings, plan_commands, questions, reports
 from bot.access import chat_allowed, is_admin, served_chats
-from bot.messages import ButtonPress, Commands, Context, Incoming, PressResult, Reply
+from bot.messages import (
+    ButtonPress,
+    Commands,
+    Context,
+    Frontend,
+    Incoming,
+    PressResult,
+    Reply,
+)
 from bot.render import workbook
 from bot.render.format import esc, split_message
 from workflows.plan import Plan
@@ -25,12 +33,12 @@ WRITE_FAILED = ("Das konnte ich gerade nicht speichern – der Datenträger meld
 SORRY = "Entschuldigung, da ist bei mir etwas schiefgegangen. Bitte versuchen Sie es noch einmal."
 
 
-def _split(reply: Reply) -> list[Reply]:
+def _split(reply: Reply, frontend: Frontend) -> list[Reply]:
     """Long texts as several messages; the buttons go with the first, files stay whole."""
-    if reply.attachment is not None:
+    if reply.attachment is not None or frontend.max_length is None:
         return [reply]
     return [Reply(part, reply.buttons if i == 0 else ())
-            for i, part in enumerate(split_message(reply.text))]
+            for i, part in enumerate(split_message(reply.text, frontend.max_length))]
 
 
 def is_workbook(file_name: str) -> bool:
@@ -81,8 +89,14 @@ class Core:
 
     def with_identity(self, username: str | None, reads_all_group_messages: bool | None) -> Core:
         """A core that knows the bot's @name and privacy mode (from getMe at start-up)."""
-        ctx = Context(self.ctx.settings, self.ctx.plan, self.ctx.store, username,
-                      reads_all_group_messages)
+        return self._with(replace(self.ctx, bot_username=username,
+                                  reads_all_group_messages=reads_all_group_messages))
+
+    def with_frontend(self, frontend: Frontend) -> Core:
+        """A core that shapes its answers to what `frontend` can take."""
+        return self._with(replace(self.ctx, frontend=frontend))
+
+    def _with(self, ctx: Context) -> Core:
         core = Core(ctx, self.commands)
         core.plan_listeners = self.plan_listeners
         core.post_listeners = self.post_listeners
@@ -118,7 +132,7 @@ class Core:
             result = WRITE_FAILED
         if isinstance(result, str):
             result = [Reply(result)] if result else []
-        return [part for r in result for part in _split(r)]
+        return [part for r in result for part in _split(r, ctx.frontend)]
 
     def _run(self, name: str, args: str, msg: Incoming, now: datetime) -> list[Reply] | str:
         command = self.commands.by_name.get(name)

@@ -85,6 +85,20 @@ class Reply:
 
 
 @dataclass(frozen=True)
+class Frontend:
+    """What the messenger in front of the core can take; each front-end describes its own.
+
+    The core shapes its answers to it: a long text becomes several messages of at most
+    `max_length` UTF-16 code units (None: any length, as in a terminal).
+    """
+
+    name: str = "chat"
+    max_length: int | None = 4096
+    buttons: bool = True  # buttons under a message, or what stands for them (reactions)
+    edits: bool = True  # edited messages arrive and correct what they created
+
+
+@dataclass(frozen=True)
 class Context:
     """What a command needs: configuration, the plan, the store, the bot's own name."""
 
@@ -93,6 +107,7 @@ class Context:
     store: Store
     bot_username: str | None = None
     reads_all_group_messages: bool | None = None  # from getMe; None outside Telegram
+    frontend: Frontend = Frontend()
 
 
 Clock = Callable[[], datetime]  # the process's one source of "now" (aware)

@@ -18,7 +18,7 @@ import workflows.storage
 from bot.commands import COMMANDS
 from bot.core import Core
 from bot.frontends.console import Console
-from bot.messages import Button, ButtonPress, Context, Incoming, Reply
+from bot.messages import Button, ButtonPress, Context, Frontend, Incoming, Reply
 from bot.render.format import TELEGRAM_LIMIT
 from bot.settings import Settings
 from tests.conftest import TEST_PLAN
@@ -513,6 +513,19 @@ def test_very_long_message_is_stored_whole_and_replies_fit(core: Core, store: St
     for command in ("/status AP3", "/verlauf AP3", "/plan"):
         for reply in ask(core, command):
             assert len(reply.text) <= TELEGRAM_LIMIT
+
+
+def test_long_answers_are_split_as_the_front_end_says(core: Core) -> None:
+    """Each front-end names its message limit; the console's terminal has none."""
+    for i in range(50):
+        ask(core, f"AP3: Schritt {i} – Einladungen verschickt",
+            date=NOW - timedelta(minutes=60 - i))
+    small = core.with_frontend(Frontend("klein", max_length=500))
+    parts = ask(small, "/verlauf AP3 50")
+    assert len(parts) > 4 and all(len(p.text) <= 500 for p in parts)
+    [whole] = ask(core.with_frontend(Frontend("console", max_length=None)), "/verlauf AP3 50")
+    assert whole.text.count("Schritt") == 50 and len(whole.text) > 2000
+    assert "\n".join(p.text for p in parts).count("Schritt") == 50
 
 
 def test_many_reports_make_verlauf_split_into_parts(core: Core) -> None:

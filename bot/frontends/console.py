@@ -8,12 +8,14 @@ from datetime import datetime
 from typing import TextIO
 
 from bot.core import SORRY, Core
-from bot.messages import Attachment, ButtonPress, Incoming, Reply
+from bot.messages import Attachment, ButtonPress, Frontend, Incoming, Reply
 from bot.render.format import to_plain
 
 log = logging.getLogger(__name__)
 CONSOLE_CHAT_ID = "0"
 CONSOLE_USER_ID = "0"
+# A terminal takes a text of any length; buttons are pressed with /taste.
+CONSOLE = Frontend("console", max_length=None)
 PRESS = "/taste"  # "/taste plan:ok:3" presses a button in the console
 GREETING = ("apbot – Konsole auf dem Plan „{plan}“.\n"
             "Schreiben Sie z. B. /status AP3, /plan oder /hilfe. Beenden mit Strg+D.")
@@ -24,7 +26,7 @@ class Console:
 
     def __init__(self, core: Core, clock: Callable[[], datetime], out: TextIO,
                  user_name: str | None = None) -> None:
-        self.core = core
+        self.core = core.with_frontend(CONSOLE)
         self.clock = clock
         self.out = out
         # Reports typed here carry this name (APBOT_CONSOLE_NAME, else the login name).

@@ -44,7 +44,7 @@ from bot.core import SORRY, Core, is_workbook
 from bot.frontends.calendar_server import CalendarServer, start_calendar_server
 from bot.frontends.inbox import MAX_ATTEMPTS, Event, Inbox
 from bot.frontends.matrix.events import Message, button_data, read_message, read_reaction
-from bot.frontends.matrix.sending import MatrixPublisher, MatrixSendError, Sender
+from bot.frontends.matrix.sending import MATRIX, MatrixPublisher, MatrixSendError, Sender
 from bot.logs import add_secret
 from bot.messages import ButtonPress, Clock, Context, Incoming, Reply, SentFile
 from bot.post_scheduler import PostScheduler
@@ -105,7 +105,7 @@ class MatrixFrontend:
     def __init__(self, core: Core, clock: Clock, inbox: Inbox, stopping: asyncio.Event) -> None:
         settings = core.ctx.settings
         assert settings.matrix_homeserver and settings.matrix_user
-        self.core = core
+        self.core = core.with_frontend(MATRIX)
         self.clock = clock
         self.inbox = inbox
         self.stopping = stopping

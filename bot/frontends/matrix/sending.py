@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 from nio import AsyncClient, ErrorResponse, RoomSendResponse, UploadResponse
 
-from bot.messages import Attachment, Button, Reply
+from bot.messages import Attachment, Button, Frontend, Reply
 from bot.render.format import split_message
 from workflows.ids import ChatId, MessageId
 
@@ -34,6 +34,8 @@ R = TypeVar("R")
 # non-ASCII character may take six bytes as a JSON escape: parts that would still be too
 # large are halved again (`_fits`).
 MATRIX_LIMIT = 16_000
+# Buttons are reactions or a reply naming them (see client.py).
+MATRIX = Frontend("matrix", max_length=MATRIX_LIMIT)
 MAX_EVENT_BYTES = 60_000
 MAX_ATTEMPTS = 8  # tries of one request on M_LIMIT_EXCEEDED before giving up
 DEFAULT_RETRY_MS = 1_000  # when the homeserver names no wait

@@ -37,6 +37,7 @@ from bot.frontends.inbox import Event, Inbox
 from bot.frontends.outbox import Attempt, Outbox
 from bot.frontends.telegram.members import Members
 from bot.frontends.telegram.send import (
+    TELEGRAM,
     TelegramLimits,
     TelegramPublisher,
     send_file,
@@ -404,6 +405,7 @@ def build_application(core: Core, clock: Clock | None = None) -> Application:  #
     settings = core.ctx.settings
     if not settings.token:
         raise ValueError("no token")
+    core = core.with_frontend(TELEGRAM)
     # Retry-after as a timedelta, as python-telegram-bot 23 will have it (no warning).
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     limits = TelegramLimits()

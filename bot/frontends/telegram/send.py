@@ -15,11 +15,13 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import BaseRateLimiter
 
-from bot.messages import Attachment
-from bot.render.format import split_message
+from bot.messages import Attachment, Frontend
+from bot.render.format import TELEGRAM_LIMIT, split_message
 from workflows.ids import ChatId
 
 log = logging.getLogger(__name__)
+# Telegram takes 4096 UTF-16 code units per message, and inline buttons.
+TELEGRAM = Frontend("telegram", max_length=TELEGRAM_LIMIT)
 T = TypeVar("T")
 
 
