@@ -155,7 +155,9 @@ def test_unit_and_image_start_the_bot_and_stop_it_within_the_timeout(tmp_path: P
                 command = exec_form(steps["ENTRYPOINT"]) + exec_form(steps["CMD"])
             run_env = clean_env(**env, **settings, TELEGRAM_API_BASE_URL=api.base_url)
             took = _run_until_polling(command, run_env, data, api, tmp_path / f"{name}.log")
-        assert took < timeout / 2, f"{name}: SIGTERM took {took:.1f} s"
+        # On an idle machine 0.4–0.6 s; right after start-up on a loaded one it waits for
+        # the start-up chart drawing (9 s seen with a load of 6 on 2 cores).
+        assert took < timeout, f"{name}: SIGTERM took {took:.1f} s"
         assert (data / "apbot.json").exists()  # it used the data directory it was given
 
 
