@@ -13,8 +13,9 @@ checks run without it. The token and passwords never reach its output (`Probe.re
 `--quick` (the container's HEALTHCHECK) leaves out what is slow or needs the network:
 Telegram, Matrix and reading the whole database.
 
-Matrix: `MATRIX_CHECKS` is where the Matrix front-end's rows go (homeserver answers,
-login works, team room joined); until it exists, Matrix settings get one ⚠️ row.
+Matrix: `MATRIX_CHECKS` holds the Matrix front-end's rows (homeserver answers, login
+works, team room joined; bot/frontends/matrix/check.py); with it empty, Matrix settings
+would get one ⚠️ row.
 """
 
 from __future__ import annotations
