@@ -29,8 +29,8 @@ def help_text(commands: Commands) -> str:
         "<b>Beispiele</b>",
         "/status AP3 · /status 3 · /status Bildungsportal",
         "/plan · /verlauf AP3 · /quartal nächstes · /naechste 10",
-        "/zeitplan (Bild) · /kalender (.ics) · /bericht Q3 2026 (Sachbericht) · "
-        "/bericht Programm (Abschlussbericht)",
+        "/zeitplan (Bild) · /kalender (.ics) · /bericht Q3 2026 (Sachbericht, Word) · "
+        "/bericht 2026 pdf · /bericht Programm (Abschlussbericht) · /meldungen (Excel)",
         "",
         "<b>Fragen</b> – zum Plan einfach in die Gruppe, im privaten Chat oder mit „Bot, …“:",
         "„Wann ist die nächste BiKo?“ · „Was ist im Juni 2026 fällig?“ · "
