@@ -1,10 +1,10 @@
 """Time-proof: the fast tests pass again with the machine's clock at other moments.
 
-Each moment runs the fast tests (not e2e, bench, faults or this check) in a pytest of
-their own with `--machine-clock` (tests/conftest.py: time-machine moves the machine's
-date and time for the whole run, and lets it run on). The moments are the awkward ones:
-the autumn hour that repeats, the minute before the spring jump, after the programme's
-end, and New Year's Eve a minute before midnight.
+Each moment runs the fast tests (not e2e, bench, faults, matrix or this check) in a pytest
+of their own with `--machine-clock`, two at a time (tests/conftest.py: time-machine moves
+the machine's date and time for the whole run, and lets it run on). The moments are the
+awkward ones: the autumn hour that repeats, the minute before the spring jump, after the
+programme's end, and New Year's Eve a minute before midnight.
 
 libfaketime is not used: under it, Python's timed lock waits (threading, queues) never
 time out, and with its monotonic clock left alone `time.sleep` fails with EINVAL.
@@ -15,6 +15,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 
@@ -30,13 +32,27 @@ MOMENTS = [
 ]
 
 
-@pytest.mark.parametrize("moment", MOMENTS)
-def test_the_fast_tests_pass_with_the_clock_at(moment: str) -> None:
-    done = subprocess.run(
+def run_at(moment: str) -> subprocess.CompletedProcess[str]:
+    """The fast tests in a pytest of their own, the machine's clock at `moment`."""
+    return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
-         "-m", "not e2e and not bench and not faults and not clocks",
+         "-m", "not e2e and not bench and not faults and not clocks and not matrix",
          f"--machine-clock={moment}"],
-        cwd=REPO, capture_output=True, text=True, timeout=600, check=False)
+        cwd=REPO, capture_output=True, text=True, timeout=900, check=False)
+
+
+@pytest.fixture(scope="module")
+def runs() -> Iterator[dict[str, Future[subprocess.CompletedProcess[str]]]]:
+    """All moments started at once, two at a time: each run is one process on one core,
+    and the suite waits for them anyway."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        yield {moment: pool.submit(run_at, moment) for moment in MOMENTS}
+
+
+@pytest.mark.parametrize("moment", MOMENTS)
+def test_the_fast_tests_pass_with_the_clock_at(
+        moment: str, runs: dict[str, Future[subprocess.CompletedProcess[str]]]) -> None:
+    done = runs[moment].result()
     tail = "\n".join(done.stdout.splitlines()[-30:])
     assert done.returncode == 0, f"at {moment}:\n{tail}\n{done.stderr[-2000:]}"
     assert " passed" in tail
