@@ -29,6 +29,7 @@ from bot.core import Core
 from bot.frontends.console import Console, prompted_lines
 from bot.logs import setup_logging
 from bot.messages import Clock, Context, system_clock
+from bot.render.chart_worker import start_chart_worker
 from bot.settings import Settings, SettingsError, settings_from_env
 from workflows.plan import PlanError, load_plan
 from workflows.storage import StoreError
@@ -139,6 +140,8 @@ def run(args: argparse.Namespace, settings: Settings, telegram: bool, clock: Clo
     try:
         # `plan import --yes` takes the lock: it refuses while the bot runs (bot/cli/plan.py).
         read_only = args.mode in (*LISTINGS, *EXPORT_MODES) or plan_read_only(args)
+        if telegram:  # first, so that it imports matplotlib while the data loads
+            start_chart_worker()
         core = open_core(settings, clock(), read_only=read_only)
         # The loaded history lives as long as the process: keep the garbage collector
         # from walking tens of thousands of records again and again.

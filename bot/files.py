@@ -9,6 +9,7 @@ from datetime import date, datetime
 from bot.calendar_feed import subscription_command
 from bot.messages import Attachment, Command, Context, Incoming, Reply, local_today
 from bot.render.calendar_export import calendar_file
+from bot.render.chart_worker import draw_chart
 from bot.render.format import esc, short_day
 from bot.render.report_document import report_document
 from bot.render.report_export import render_report
@@ -68,11 +69,8 @@ def gantt_attachment(ctx: Context, now: datetime, whole: bool = False) -> Attach
                "unter dem Bild.")
 
     def render() -> bytes:  # from the snapshot above only: it may run in another thread
-        # matplotlib takes about a second to import: load it when a chart is wanted (or
-        # in the background at start-up, see `preload_chart`), not for every console run.
-        from bot.render.gantt import render_request
-
-        return render_request(request)
+        # By the chart worker if it runs, else here (matplotlib is imported only then).
+        return draw_chart(request)
 
     name = "zeitplan-gesamt" if whole else "zeitplan"
     return Attachment(f"{name}-{today:%Y-%m-%d}.png", render, "photo", caption,
@@ -80,16 +78,12 @@ def gantt_attachment(ctx: Context, now: datetime, whole: bool = False) -> Attach
 
 
 def preload_chart(ctx: Context, now: datetime) -> Callable[[], None]:
-    """A job for a worker thread at start-up: import matplotlib, load its fonts and draw
-    today's /zeitplan, so the first one asked for is answered at once (if nothing changed
-    meanwhile) or drawn without the import's second. The data is read now."""
+    """A job for a background thread at start-up: draw today's /zeitplan (by the chart
+    worker, which imported matplotlib meanwhile, or here), so the first one asked for is
+    answered from it if nothing changed. The data is read now."""
     request = chart_request(ctx, now)
-
     def job() -> None:
-        from bot.render.gantt import render_request, warm_up
-
-        warm_up()
-        render_request(request)
+        draw_chart(request)
 
     return job
 

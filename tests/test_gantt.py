@@ -19,11 +19,13 @@ from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 
 import bot.files
+import bot.render.chart_worker
 import bot.render.gantt
 from bot.core import Core
 from bot.files import gantt_attachment, preload_chart
 from bot.frontends.console import Console
 from bot.messages import Incoming, Reply
+from bot.render.chart_worker import ChartWorker, draw_chart
 from bot.render.gantt import (
     FULL_WIDTH,
     OVERDUE,
@@ -156,7 +158,7 @@ def figure_of(request: ChartRequest) -> Figure:
 @pytest.fixture(autouse=True)
 def nothing_drawn_yet(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test starts without charts drawn by another (they are kept by request)."""
-    monkeypatch.setattr(bot.render.gantt, "_DRAWN", bot.render.gantt._Drawn())
+    monkeypatch.setattr(bot.render.chart_worker, "DRAWN", bot.render.chart_worker._Drawn())
 
 
 # -- the picture -------------------------------------------------------------------
@@ -403,11 +405,30 @@ def test_a_chart_is_drawn_once_per_request(plan: Plan, store: Store,
 
     monkeypatch.setattr(bot.render.gantt, "render_gantt", counting)
     request = chart_request_at(plan, store)
-    assert render_request(request) == render_request(request)
+    assert draw_chart(request) == draw_chart(request)
     assert len(drawn) == 1
     store.add_update(update("AP4", NOW, "läuft"), NOW)  # anything new: drawn again
-    render_request(chart_request_at(plan, store))
+    draw_chart(chart_request_at(plan, store))
     assert len(drawn) == 2
+
+
+def test_the_chart_worker_process_draws_and_ends_with_its_pipe(plan: Plan, store: Store) -> None:
+    worker = ChartWorker()
+    worker.start()
+    try:
+        request = chart_request_at(plan, store)
+        data = worker.draw(request)
+        assert data == render_request(request)  # the same picture as drawn here
+        assert_valid_png(data, PHONE_WIDTH)
+        proc = worker._proc
+        assert proc is not None and proc.stdin is not None
+        proc.stdin.close()  # what happens when the bot stops or dies: the worker ends
+        assert proc.wait(timeout=30) == 0
+        with pytest.raises(RuntimeError):
+            worker.draw(request)
+    finally:
+        worker.stop()
+    assert not worker.running
 
 
 def test_the_chart_drawn_at_start_up_answers_the_first_zeitplan(

@@ -24,10 +24,7 @@ import io
 import itertools
 import math
 import textwrap
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Mapping
-from concurrent.futures import Future
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -446,46 +443,10 @@ def render_gantt(plan: Plan, statuses: list[APStatus], today: date,
     return png(gantt_figure(plan, statuses, today, histories, window, width))
 
 
-class _Drawn:
-    """Charts drawn lately, by request; a request being drawn is waited for, not drawn
-    twice (the chart drawn at start-up in the background serves the first /zeitplan)."""
-
-    def __init__(self, keep: int = 4) -> None:
-        self._lock = threading.Lock()
-        self._keep = keep
-        self._charts: OrderedDict[ChartRequest, Future[bytes]] = OrderedDict()
-
-    def get(self, request: ChartRequest, draw: Callable[[ChartRequest], bytes]) -> bytes:
-        with self._lock:
-            future = self._charts.get(request)
-            mine = future is None
-            if future is None:
-                future = self._charts[request] = Future()
-                while len(self._charts) > self._keep:
-                    self._charts.popitem(last=False)
-            else:
-                self._charts.move_to_end(request)
-        if mine:
-            try:
-                future.set_result(draw(request))
-            except BaseException as err:
-                with self._lock:
-                    self._charts.pop(request, None)
-                future.set_exception(err)
-        return future.result()
-
-
-_DRAWN = _Drawn()
-
-
-def _draw(request: ChartRequest) -> bytes:
+def render_request(request: ChartRequest) -> bytes:
+    """The chart for `request` as PNG bytes (bot.chart_worker keeps those drawn)."""
     return render_gantt(request.plan, list(request.statuses), request.today,
                         request.history_of, request.window, request.width)
-
-
-def render_request(request: ChartRequest) -> bytes:
-    """The chart for `request` as PNG bytes, drawn once for the same request."""
-    return _DRAWN.get(request, _draw)
 
 
 def smallest_text_pixels(fig: Figure, preview: int = TELEGRAM_PREVIEW) -> float:

@@ -48,6 +48,7 @@ from bot.frontends.telegram.send import (
 from bot.messages import ButtonPress, Clock, Incoming, Reply, SentFile, system_clock
 from bot.post_scheduler import PostScheduler
 from bot.posts import compose
+from bot.render.chart_worker import WORKER
 from bot.render.format import esc
 from workflows.ids import ChatId, UserId
 from workflows.schedule import PostRunner
@@ -349,9 +350,9 @@ async def stop_calendar(app: Application) -> None:  # type: ignore[type-arg]
 
 
 def start_preloading(app: Application) -> None:  # type: ignore[type-arg]
-    """Import matplotlib and draw today's chart in a background thread, so that the first
-    /zeitplan after start-up does not wait for the import (a second or more; on a new
-    machine matplotlib first builds its font cache).
+    """Have today's chart drawn (by the chart worker, which imports matplotlib from
+    launch on) from a background thread, so that the first /zeitplan after start-up is
+    answered from it.
 
     A daemon thread, not the event loop's executor: a SIGTERM right after start-up must
     not wait for the drawing.
@@ -362,8 +363,9 @@ def start_preloading(app: Application) -> None:  # type: ignore[type-arg]
     def logged() -> None:
         try:
             job()
-        except Exception:  # the chart is drawn again when asked for; say why it failed
-            log.exception("drawing the chart in advance failed")
+        except Exception as err:  # drawn again when asked for
+            if not WORKER.stopped:  # (stopping meanwhile is no failure)
+                log.warning("drawing the chart in advance failed: %s", err)
 
     thread = threading.Thread(target=logged, name="chart-preload", daemon=True)
     thread.start()

@@ -36,6 +36,7 @@ from bot.frontends.telegram.app import (
     stop_posting,
 )
 from bot.messages import Clock
+from bot.render.chart_worker import stop_chart_worker
 from workflows.storage import StoreWriteError
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,7 @@ async def _serve_until_signal(core: Core, clock: Clock) -> None:
         await serve(app, inbox, stopping)
     finally:
         inbox.close()
+        stop_chart_worker()
 
 
 async def serve(app: Application, inbox: Inbox, stopping: asyncio.Event,  # type: ignore[type-arg]
