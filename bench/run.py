@@ -554,8 +554,8 @@ class Session:
             f"{CHART_LATER_S:.0f} s later; the time from the fake handing it out to the photo "
             f"(1280 px wide) arriving at `sendPhoto`, median of {c.charts} launch(es) each "
             f"(at once: {', '.join(f'{t:.2f} s' for t in at_once)}; later: "
-            f"{', '.join(f'{t:.2f} s' for t in later)}). apbot imports matplotlib and draws "
-            "the day's chart in a worker thread at start-up.")
+            f"{', '.join(f'{t:.2f} s' for t in later)}). apbot's chart worker process imports "
+            "matplotlib from launch on, and the day's chart is drawn once the bot is up.")
         self.raw["chart"] = {"stored": stored, "at_once_s": at_once, "later_s": later}
 
 
