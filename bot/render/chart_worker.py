@@ -108,12 +108,26 @@ class ChartWorker:
         except subprocess.TimeoutExpired:  # busy (importing, drawing): it is only a drawing
             proc.kill()
             proc.wait()
+        _close_output(proc)
 
     def _stop_now(self) -> None:
         proc, self._proc = self._proc, None
-        if proc is not None and proc.poll() is None:
+        if proc is None:
+            return
+        if proc.poll() is None:
             proc.kill()
             proc.wait()
+        if proc.stdin is not None:
+            with contextlib.suppress(OSError):
+                proc.stdin.close()
+        _close_output(proc)
+
+
+def _close_output(proc: subprocess.Popen[bytes]) -> None:
+    """Close the worker's output once it has ended (a reader then has had its EOF)."""
+    if proc.stdout is not None:
+        with contextlib.suppress(OSError):
+            proc.stdout.close()
 
 
 WORKER = ChartWorker()  # the process's one worker; the Telegram front-end starts it
