@@ -192,6 +192,24 @@ async def test_admins_by_power_level(world: World) -> None:
         assert "Geplante Beiträge" in body(await anna.answer(world.team, to=asked))
 
 
+async def test_a_moderator_made_at_run_time_is_an_admin(world: World) -> None:
+    """Power levels are followed as they change: bert made moderator (50) may use /vorschau."""
+    async with Member(world.server, world.anna) as anna, \
+            Member(world.server, world.bert) as bert:
+        path = f"/_matrix/client/v3/rooms/{world.team}/state/m.room.power_levels/"
+        levels = world.server.request("GET", path, token=world.anna.access_token)
+        users = {**levels.get("users", {}), world.bert.user_id: 50}
+        world.server.request("PUT", path, {**levels, "users": users},
+                             token=world.anna.access_token)
+        asked = await bert.say(world.team, "/vorschau")
+        assert "Geplante Beiträge" in body(await bert.answer(world.team, to=asked))
+        world.server.request("PUT", path, levels, token=world.anna.access_token)
+        asked = await bert.say(world.team, "/vorschau")
+        assert "nur für Admins" in body(await bert.answer(world.team, to=asked))
+        asked = await anna.say(world.team, "/vorschau")  # the room's creator still is one
+        assert "Geplante Beiträge" in body(await anna.answer(world.team, to=asked))
+
+
 async def test_a_strangers_room_is_refused(world: World) -> None:
     async with Member(world.server, world.stranger) as stranger:
         room = await stranger.create_room("Fremder Raum", [world.bot_user.user_id])

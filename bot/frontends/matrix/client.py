@@ -123,6 +123,9 @@ class MatrixFrontend:
         # Room creators (m.room.create): from room version 12 on they outrank every power
         # level and are not listed in the power levels.
         self._creators: dict[str, tuple[str, frozenset[str]]] = {}
+        # Each room's power levels as its newest m.room.power_levels event says (nio merges
+        # the users of a new event into the old ones, so a demotion would go unseen).
+        self._levels: dict[str, dict[str, int]] = {}
 
     # -- start and the sync loop --------------------------------------------------------
 
@@ -341,7 +344,13 @@ class MatrixFrontend:
     # -- who is who ---------------------------------------------------------------------
 
     def _note_creators(self, room_id: str, events: list[dict[str, Any]]) -> None:
+        """Creators and power levels from a room's state and timeline events, in order."""
         for event in events:
+            if event.get("type") == "m.room.power_levels" and event.get("state_key") == "":
+                users = (event.get("content") or {}).get("users")
+                self._levels[room_id] = ({str(u): level for u, level in users.items()
+                                          if isinstance(level, int)}
+                                         if isinstance(users, dict) else {})
             if event.get("type") == "m.room.create" and event.get("state_key") == "":
                 content = event.get("content") or {}
                 more = content.get("additional_creators")
@@ -356,10 +365,9 @@ class MatrixFrontend:
         if self._configured_admins:
             return
         team = team_chat(self.core.ctx)
-        room = self.client.rooms.get(str(team)) if team is not None else None
-        if room is None:
+        if team is None or team not in self._levels:
             return
-        admins = {user for user, level in room.power_levels.users.items()
+        admins = {user for user, level in self._levels[team].items()
                   if level >= ADMIN_POWER and user != self.me}
         version, creators = self._creators.get(str(team), ("1", frozenset()))
         if version.isdigit() and int(version) >= 12:
