@@ -140,7 +140,7 @@ def run(args: argparse.Namespace, settings: Settings, telegram: bool, clock: Clo
     try:
         # `plan import --yes` takes the lock: it refuses while the bot runs (bot/cli/plan.py).
         read_only = args.mode in (*LISTINGS, *EXPORT_MODES) or plan_read_only(args)
-        if telegram:  # first, so that it imports matplotlib while the data loads
+        if telegram or matrix:  # first, so that it imports matplotlib while the data loads
             start_chart_worker()
         core = open_core(settings, clock(), read_only=read_only)
         # The loaded history lives as long as the process: keep the garbage collector

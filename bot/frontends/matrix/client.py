@@ -49,6 +49,7 @@ from bot.logs import add_secret
 from bot.messages import ButtonPress, Clock, Context, Incoming, Reply, SentFile
 from bot.post_scheduler import PostScheduler
 from bot.posts import compose
+from bot.render.chart_worker import stop_chart_worker
 from bot.render.format import esc
 from workflows.ids import ChatId, MessageId
 from workflows.schedule import PostRunner
@@ -95,6 +96,7 @@ async def _serve_until_signal(core: Core, clock: Clock) -> None:
     try:
         await front.serve()
     finally:
+        stop_chart_worker()  # started by bot/__main__.py
         inbox.close()
         await front.client.close()
 
