@@ -20,7 +20,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import signal
 from collections.abc import Awaitable
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -45,6 +44,7 @@ from bot.frontends.calendar_server import CalendarServer, start_calendar_server
 from bot.frontends.inbox import MAX_ATTEMPTS, Event, Inbox
 from bot.frontends.matrix.events import Message, button_data, read_message, read_reaction
 from bot.frontends.matrix.sending import MATRIX, MatrixPublisher, MatrixSendError, Sender
+from bot.frontends.stopping import Stopping, pause, stop_on_signals, unless_stopping
 from bot.logs import add_secret
 from bot.messages import ButtonPress, Clock, Context, Incoming, Reply, SentFile
 from bot.post_scheduler import PostScheduler
@@ -77,20 +77,13 @@ class LoginRejected(Exception):
     """The homeserver refused the access token or the password."""
 
 
-class Stopping(Exception):
-    """SIGTERM or SIGINT arrived while waiting."""
-
-
 def run_matrix(core: Core, clock: Clock) -> None:
     """Serve until SIGINT/SIGTERM; LoginRejected when the homeserver refuses us."""
     asyncio.run(_serve_until_signal(core, clock))
 
 
 async def _serve_until_signal(core: Core, clock: Clock) -> None:
-    stopping = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stopping.set)
+    stopping = stop_on_signals()
     inbox = Inbox(core.ctx.settings.data_dir / "matrix-inbox.jsonl")
     front = MatrixFrontend(core, clock, inbox, stopping)
     try:
@@ -592,25 +585,10 @@ class MatrixFrontend:
     # -- waiting ------------------------------------------------------------------------
 
     async def _unless_stopping(self, call: Awaitable[T]) -> T:
-        """Await `call`; raise Stopping (and cancel it) when stopping is set first."""
-        task = asyncio.ensure_future(call)
-        waiter = asyncio.ensure_future(self.stopping.wait())
-        try:
-            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            waiter.cancel()
-        if not task.done():
-            task.cancel()
-            with contextlib.suppress(BaseException):
-                await task
-            raise Stopping
-        return task.result()
+        return await unless_stopping(call, self.stopping)
 
     async def _pause(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.stopping.wait(), seconds)
-        if self.stopping.is_set():
-            raise Stopping
+        await pause(seconds, self.stopping)
 
 
 def _after_my_join(events: list[dict[str, Any]], me: str) -> list[dict[str, Any]]:

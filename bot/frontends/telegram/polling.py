@@ -14,10 +14,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
-from collections.abc import Awaitable
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
@@ -25,6 +23,7 @@ from telegram.ext import Application
 
 from bot.core import Core
 from bot.frontends.inbox import MAX_ATTEMPTS, Event, Inbox
+from bot.frontends.stopping import Stopping, pause, stop_on_signals, unless_stopping
 from bot.frontends.telegram.app import (
     OUTBOX,
     TRACKING,
@@ -40,7 +39,6 @@ from bot.render.chart_worker import stop_chart_worker
 from workflows.storage import StoreWriteError
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 POLL_TIMEOUT = 10  # seconds Telegram keeps a long poll open when nothing arrives
 SHUTDOWN_GRACE = 3.0  # seconds the replies under way get after SIGTERM
@@ -56,20 +54,13 @@ class TokenRejected(Exception):
         super().__init__(TOKEN_REJECTED)
 
 
-class Stopping(Exception):
-    """SIGTERM or SIGINT arrived while waiting."""
-
-
 def run_telegram(core: Core, clock: Clock) -> None:
     """Serve until SIGINT/SIGTERM; TokenRejected when Telegram refuses the token."""
     asyncio.run(_serve_until_signal(core, clock))
 
 
 async def _serve_until_signal(core: Core, clock: Clock) -> None:
-    stopping = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stopping.set)
+    stopping = stop_on_signals()
     app = build_application(core, clock)
     inbox = Inbox(core.ctx.settings.data_dir / "inbox.jsonl")
     try:
@@ -176,7 +167,7 @@ async def _connect(app: Application, stopping: asyncio.Event) -> None:  # type: 
             raise TokenRejected from None
         except (NetworkError, RetryAfter) as err:
             log.warning("Telegram is not reachable (%s); trying again in %.0f s", err, delay)
-        await _pause(delay, stopping)
+        await pause(delay, stopping)
         delay = min(delay * 2, MAX_DELAY)
     with contextlib.suppress(TelegramError):
         # getUpdates fails while a webhook is set.
@@ -196,16 +187,16 @@ async def _fetch(bot: Bot, offset: int | None,
         try:
             # Bot.get_updates parses the whole batch at once; one unreadable update would
             # fail it for good. Its own request, without the parsing:
-            raw = await _unless_stopping(bot._post(
+            raw = await unless_stopping(bot._post(
                 "getUpdates", data, read_timeout=POLL_TIMEOUT + READ_TIMEOUT), stopping)
             return [u for u in raw if isinstance(u, dict) and isinstance(u.get("update_id"), int)]
         except InvalidToken:
             raise TokenRejected from None
         except RetryAfter as err:
             wait = err.retry_after
-            pause = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
-            log.warning("getUpdates: Telegram asks to wait %.0f s", pause)
-            await _pause(pause, stopping)
+            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+            log.warning("getUpdates: Telegram asks to wait %.0f s", seconds)
+            await pause(seconds, stopping)
             continue
         except Conflict as err:
             log.warning("getUpdates refused (%s): is another apbot running with this token?",
@@ -214,28 +205,7 @@ async def _fetch(bot: Bot, offset: int | None,
             log.warning("getUpdates failed (%s); trying again in %.0f s", err, delay)
         except TelegramError as err:
             log.error("getUpdates failed (%s); trying again in %.0f s", err, delay)
-        await _pause(delay, stopping)
+        await pause(delay, stopping)
         delay = min(delay * 2, MAX_DELAY)
 
 
-async def _unless_stopping(call: Awaitable[T], stopping: asyncio.Event) -> T:
-    """Await `call`; raise Stopping (and cancel it) when `stopping` is set first."""
-    task = asyncio.ensure_future(call)
-    waiter = asyncio.ensure_future(stopping.wait())
-    try:
-        await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        waiter.cancel()
-    if not task.done():
-        task.cancel()
-        with contextlib.suppress(BaseException):
-            await task
-        raise Stopping
-    return task.result()
-
-
-async def _pause(seconds: float, stopping: asyncio.Event) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stopping.wait(), seconds)
-    if stopping.is_set():
-        raise Stopping
