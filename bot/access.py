@@ -1,4 +1,9 @@
-"""Who apbot serves: the team chat (also after a migration), allowed chats, admins."""
+"""Who apbot serves: the team chat, allowed chats, admins.
+
+A chat may continue under a new id — Telegram: a group becomes a supergroup; Matrix: a
+room is upgraded (m.room.tombstone). The front-ends record that in the store
+(`Store.record_migration`), and the team chat and the allowed chats follow it here.
+"""
 
 from __future__ import annotations
 
@@ -20,13 +25,13 @@ def _follow(chat_id: ChatId, migrations: dict[ChatId, ChatId]) -> ChatId:
 
 
 def team_chat(ctx: Context) -> ChatId | None:
-    """The team chat's id now: a group that became a supergroup has a new one."""
+    """The team chat's id now: it may continue under a new id (supergroup, upgraded room)."""
     team = ctx.settings.team_chat_id
     return None if team is None else _follow(team, ctx.store.chat_migrations())
 
 
 def served_chats(ctx: Context) -> frozenset[ChatId]:
-    """The configured chats and, for those that migrated, their new ids."""
+    """The configured chats and, for those that continue under a new id, that id."""
     migrations = ctx.store.chat_migrations()
     chats = ctx.settings.chat_ids
     return chats | {_follow(c, migrations) for c in chats}

@@ -30,6 +30,7 @@ from bot.render.workbook import NO_CHANGES
 from tests.matrix_server import Synapse, User, free_port
 from tests.matrix_team import MatrixBot, Member, body, html, synapse_or_skip, until
 from tests.test_e2e_posts import TITLE, plan_with_meeting
+from workflows.store import Store
 
 pytestmark = pytest.mark.matrix
 
@@ -455,3 +456,35 @@ async def test_plan_change_taken_by_reaction(world: World) -> None:
         assert "Übernommen" in edit["content"]["m.new_content"]["body"]
         asked = await anna.say(world.team, "/status AP3")
         assert "15.12.2026" in body(await anna.answer(world.team, to=asked))
+
+
+async def test_an_upgraded_team_room_is_followed(world: World) -> None:
+    """The team upgrades its room (m.room.tombstone, as Element's "Upgrade room" does,
+    inviting the members to the new one): apbot records the move, joins the new room,
+    answers and records reports there. Last in the module: the team talks in the new
+    room from here on."""
+    old = world.team
+    new = world.server.request("POST", f"/_matrix/client/v3/rooms/{old}/upgrade",
+                               {"new_version": "10"},
+                               token=world.anna.access_token)["replacement_room"]
+    for user in (world.bot_user, world.bert):
+        world.server.request("POST", f"/_matrix/client/v3/rooms/{new}/invite",
+                             {"user_id": user.user_id}, token=world.anna.access_token)
+    join(world.server, world.bert, new)
+    world.team = new
+    await until(lambda: world.bot_user.user_id in joined(world.server, world.anna, new))
+    assert world.bot.log().count(f"room {old} was upgraded: apbot continues in {new}") == 1
+    async with Member(world.server, world.bert) as bert:
+        asked = await bert.say(new, "/status AP3")
+        assert "Bildungskonferenzen" in body(await bert.answer(new, to=asked))
+        said = await bert.say(new, "AP4: Portal-Entwurf abgestimmt")
+        assert "✅ gespeichert" in body(await bert.answer(new, to=said))
+        asked = await bert.say(new, "!status AP4")
+        assert "Portal-Entwurf abgestimmt" in body(await bert.answer(new, to=asked))
+    data = Path(world.bot.env["APBOT_DATA_DIR"])
+    store = Store.open(data, datetime.now(BERLIN), read_only=True)
+    try:
+        assert store.chat_migrations() == {old: new}  # where the posts now go
+        assert [u.chat_id for u in store.updates() if "Portal-Entwurf" in u.text] == [new]
+    finally:
+        store.close()

@@ -5,7 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.frontends.matrix.events import as_command, button_data, read_message, read_reaction
+from bot.frontends.matrix.events import (
+    as_command,
+    button_data,
+    read_message,
+    read_reaction,
+    read_tombstone,
+)
 from bot.frontends.matrix.sending import (
     BUTTONS_KEY,
     MAX_EVENT_BYTES,
@@ -134,3 +140,29 @@ def test_long_texts_are_split_into_events_that_fit() -> None:
     assert "\n".join(parts) == "\n".join(lines)
     for part in parts:
         assert len(json.dumps(text_content(part))) <= MAX_EVENT_BYTES
+
+
+def tombstone(content: object, state_key: object = "") -> dict[str, Any]:
+    return {"type": "m.room.tombstone", "state_key": state_key, "sender": "@anna:stadt.de",
+            "event_id": "$t1", "content": content}
+
+
+def test_a_tombstone_names_the_room_the_chat_continues_in() -> None:
+    new = "!neu:stadt.de"
+    assert read_tombstone(tombstone({"body": "Dieser Raum wurde ersetzt.",
+                                     "replacement_room": new})) == new
+    # Room version 12 ids have no server part.
+    v12 = "!" + "a" * 43
+    assert read_tombstone(tombstone({"replacement_room": v12})) == v12
+
+
+def test_what_is_no_tombstone_names_no_room() -> None:
+    new = {"replacement_room": "!neu:stadt.de"}
+    assert read_tombstone(tombstone(new, state_key="x")) is None  # not the room's state
+    assert read_tombstone(tombstone(new, state_key=None)) is None  # a message, no state
+    assert read_tombstone({**tombstone(new), "type": "m.room.message"}) is None
+    assert read_tombstone(tombstone({"body": "ersetzt"})) is None
+    assert read_tombstone(tombstone({"replacement_room": 17})) is None
+    assert read_tombstone(tombstone({"replacement_room": "#alias:stadt.de"})) is None
+    assert read_tombstone(tombstone("kaputt")) is None
+    assert read_message(tombstone(new), ME) is None  # nothing the core is asked about

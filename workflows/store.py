@@ -629,11 +629,13 @@ class Store:
     # -- chats -------------------------------------------------------------
 
     def record_migration(self, old_chat_id: ChatId, new_chat_id: ChatId, now: datetime) -> None:
-        """A group became a supergroup: its messages now come from a new chat id."""
+        """A chat continues under a new id (Telegram: group → supergroup; Matrix: room
+        upgrade, m.room.tombstone): the team chat and the allowed chats follow it."""
         self._write(now)
         self._chats.upsert({"old": old_chat_id, "new": new_chat_id}, Query().old == old_chat_id)
 
     def chat_migrations(self) -> dict[ChatId, ChatId]:
+        """Each chat that continues under a new id, and that id (old → new)."""
         return {_text_id(doc["old"]): _text_id(doc["new"]) for doc in self._chats.all()}
 
     # -- plan changes --------------------------------------------------------

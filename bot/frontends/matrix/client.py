@@ -12,6 +12,12 @@ skips the rooms' history: apbot begins with what is written from then on.
 Invites: the team room, the further rooms and a direct chat from an admin or a member of
 the team room are joined; every other invite is declined, with one line in the log. In
 an encrypted room apbot cannot read: it says so in one German line and leaves.
+
+Room upgrades: when a room apbot serves gets an m.room.tombstone, the chat continues in
+the replacement room (the store's chat moves, as for Telegram's group → supergroup):
+apbot records the move, joins the new room (or accepts the invitation to it) and posts
+there from then on. This happens before the sync's token is stored, so a crash in
+between sees the tombstone again; at each start the rooms' state shows it once more.
 """
 
 from __future__ import annotations
@@ -42,7 +48,13 @@ from bot.access import is_admin, served_chats, team_chat
 from bot.core import SORRY, Core, is_workbook
 from bot.frontends.calendar_server import CalendarServer, start_calendar_server
 from bot.frontends.inbox import MAX_ATTEMPTS, Event, Inbox
-from bot.frontends.matrix.events import Message, button_data, read_message, read_reaction
+from bot.frontends.matrix.events import (
+    Message,
+    button_data,
+    read_message,
+    read_reaction,
+    read_tombstone,
+)
 from bot.frontends.matrix.sending import MATRIX, MatrixPublisher, MatrixSendError, Sender
 from bot.frontends.stopping import Stopping, pause, stop_on_signals, unless_stopping
 from bot.logs import add_secret
@@ -288,6 +300,8 @@ class MatrixFrontend:
     # -- invites ------------------------------------------------------------------------
 
     async def _invites(self, sync: SyncResponse) -> None:
+        # Upgrades first: the invitation to a served room's replacement may be in this sync.
+        await self._follow_upgrades(sync)
         for room_id, info in sync.rooms.invite.items():
             # nio keeps of the stripped state only members (with content), names, aliases.
             inviter, direct = "", False
@@ -319,8 +333,38 @@ class MatrixFrontend:
             await self.client.room_leave(room_id)
             log.info("left %s: it is encrypted", room_id)
 
+    async def _follow_upgrades(self, sync: SyncResponse) -> None:
+        """Served rooms this sync shows upgraded (an m.room.tombstone in their state or
+        timeline): each continues in its replacement room."""
+        for room_id, info in sync.rooms.join.items():
+            for source in ([e.source for e in info.state]
+                           + [e.source for e in info.timeline.events]):
+                replacement = read_tombstone(source)
+                if replacement is not None:
+                    await self._continue_in(room_id, replacement)
+
+    async def _continue_in(self, old: str, new: str) -> None:
+        """The move recorded (the team room, posts and access follow it), the new room
+        joined; a room that only admits invited members is joined on the invitation."""
+        ctx = self.core.ctx
+        if old == new or old not in served_chats(ctx):
+            return
+        if ctx.store.chat_migrations().get(old) != new:
+            try:
+                ctx.store.record_migration(old, new, self.clock())
+            except StoreWriteError as err:  # the next start sees the tombstone again
+                log.error("room %s was upgraded to %s, but %s", old, new, err)
+                return
+            log.info("room %s was upgraded: apbot continues in %s", old, new)
+        if new in self.client.rooms or new in self.client.invited_rooms:
+            return  # joined already, or joined with the invitation (see _invites)
+        answer = await self.client.join(new)
+        if isinstance(answer, ErrorResponse):
+            log.info("could not join %s yet (%s): joined when invited", new, answer.status_code)
+
     def _may_join(self, room_id: str, inviter: str, direct: bool) -> bool:
         ctx = self.core.ctx
+        # The served rooms include the rooms they continue in after an upgrade.
         if room_id in served_chats(ctx):
             return True
         if not direct or not inviter:

@@ -183,3 +183,15 @@ def button_data(event: dict[str, Any], me: str, key: str) -> str | None:
         if wanted.replace("\ufe0f", "") in names:
             return str(button["data"])
     return None
+
+
+def read_tombstone(event: dict[str, Any]) -> str | None:
+    """The room an upgraded room continues in: `replacement_room` of an m.room.tombstone
+    state event; None for any other event (or a tombstone without a room id)."""
+    if event.get("type") != "m.room.tombstone" or event.get("state_key") != "":
+        return None
+    content = event.get("content")
+    replacement = content.get("replacement_room") if isinstance(content, dict) else None
+    if not isinstance(replacement, str) or not replacement.startswith("!"):
+        return None
+    return replacement
