@@ -2,18 +2,24 @@
 
 `Member` sends as a person (text, edits, replies, reactions, files) and waits for what
 the bot posts; `MatrixBot` runs `python -m bot` (through tests/clocked_bot.py, at the
-tests' date) against the homeserver of tests/matrix_server.py.
+tests' date) against the homeserver of tests/matrix_server.py; `HoldingProxy` stands
+between the two where a test must stop the bot at a chosen request.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import http.server
 import io
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -205,8 +211,93 @@ class MatrixBot:
         code, self.proc = self.proc.returncode, None
         return code
 
+    def kill(self) -> None:
+        """kill -9: no clean shutdown."""
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+Hold = Callable[[str, str], bool]  # (method, path) → hold this request
+
+
+class HoldingProxy:
+    """Between the bot and the homeserver: passes every request on, except those `hold`
+    picks while it is set — they wait (the bot waits for its answer) until `release`,
+    and then get a 502 without ever reaching the homeserver."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self.hold: Hold | None = None
+        self.held: list[tuple[str, str]] = []
+        self._released = threading.Event()
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                proxy._forward(self)
+
+            do_PUT = do_POST = do_DELETE = do_GET
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._server.block_on_close = False
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> HoldingProxy:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+        self._server.shutdown()
+        self._server.server_close()
+
+    def hold_while(self, hold: Hold) -> None:
+        self.held, self.hold = [], hold
+        self._released.clear()
+
+    def release(self) -> None:
+        self.hold = None
+        self._released.set()
+
+    def _forward(self, handler: http.server.BaseHTTPRequestHandler) -> None:
+        length = int(handler.headers.get("Content-Length") or 0)
+        data = handler.rfile.read(length) if length else None
+        hold = self.hold
+        status, payload, kind = 502, b'{"errcode":"M_UNKNOWN","error":"held"}', "application/json"
+        if hold is not None and hold(handler.command, handler.path):
+            self.held.append((handler.command, handler.path))
+            self._released.wait(60)
+        else:
+            request = urllib.request.Request(self.target + handler.path, data=data,
+                                             method=handler.command)
+            for name in ("Authorization", "Content-Type"):
+                if handler.headers.get(name):
+                    request.add_header(name, handler.headers[name])
+            try:
+                with urllib.request.urlopen(request, timeout=90) as answer:
+                    status, payload = answer.status, answer.read()
+                    kind = answer.headers.get("Content-Type", kind)
+            except urllib.error.HTTPError as err:
+                status, payload = err.code, err.read()
+                kind = err.headers.get("Content-Type", kind)
+            except OSError:
+                pass
+        with contextlib.suppress(OSError):  # the bot may be gone (killed) by now
+            handler.send_response(status)
+            handler.send_header("Content-Type", kind)
+            handler.send_header("Content-Length", str(len(payload)))
+            handler.end_headers()
+            handler.wfile.write(payload)
 
 
 async def until(check: Callable[[], Any], timeout: float = 20.0) -> Any:

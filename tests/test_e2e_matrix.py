@@ -28,7 +28,15 @@ from bot.frontends.matrix.client import TIMELINE_LIMIT
 from bot.frontends.matrix.sending import Sender
 from bot.render.workbook import NO_CHANGES
 from tests.matrix_server import Synapse, User, free_port
-from tests.matrix_team import MatrixBot, Member, body, html, synapse_or_skip, until
+from tests.matrix_team import (
+    HoldingProxy,
+    MatrixBot,
+    Member,
+    body,
+    html,
+    synapse_or_skip,
+    until,
+)
 from tests.test_e2e_posts import TITLE, plan_with_meeting
 from workflows.store import Store
 
@@ -354,6 +362,79 @@ async def test_automatic_post_caught_up_once_after_a_stop(synapse: Synapse, tmp_
     assert len(re.findall(r"posted meeting:probe", log)) == 1
     assert bot_user.password not in log and "syt_" not in log
     assert "device_id" in (tmp_path / "data" / "matrix.json").read_text()
+
+
+def replies_of(server: Synapse, reader: User, room_id: str, sender: str,
+               event_id: str) -> list[dict[str, Any]]:
+    """Every message of `sender` in the room's history that replies to `event_id`."""
+    chunk = server.request("GET", f"/_matrix/client/v3/rooms/{room_id}/messages?dir=b&"
+                           "limit=100", token=reader.access_token)["chunk"]
+    return [e for e in chunk if e["sender"] == sender and e["type"] == "m.room.message"
+            and (e["content"].get("m.relates_to") or {}).get("m.in_reply_to", {})
+            .get("event_id") == event_id]
+
+
+@pytest.mark.faults
+async def test_kill_9_after_the_fetch_and_before_the_reply_answers_once(
+        synapse: Synapse, tmp_path: Path) -> None:
+    """The bot is stopped with kill -9 at two moments, each held at a proxy in front of
+    the homeserver: (1) the report is fetched and stored, its confirmation on the way;
+    (2) a report, sent as a reply to apbot, is fetched (the sync token after it stored)
+    but not yet handled — apbot is fetching the message it replies to. After each restart
+    the report is confirmed exactly once and stored once."""
+    tag = secrets.token_hex(2)
+    bot_user, anna = synapse.register(f"killbot{tag}"), synapse.register(f"anna{tag}")
+    room = create_room(synapse, anna, [bot_user.user_id], "Team (kill -9)")
+    data = tmp_path / "data"
+    bot = MatrixBot(synapse, bot_user, data, tmp_path / "bot.log", APBOT_TEAM_CHAT_ID=room,
+                    APBOT_ADMIN_IDS=anna.user_id)
+
+    def reports(text: str) -> int:
+        store = Store.open(data, datetime.now(BERLIN), read_only=True)
+        try:
+            return sum(text in u.text for u in store.updates())
+        finally:
+            store.close()
+
+    def waiting(event_id: str) -> bool:  # in the inbox, not done
+        inbox = (data / "matrix-inbox.jsonl").read_text()
+        return event_id in inbox and f'{{"done":"{event_id}"}}' not in inbox
+
+    with HoldingProxy(synapse.url) as proxy:
+        bot.env["APBOT_MATRIX_HOMESERVER"] = proxy.url
+        bot.start()
+        try:
+            await until(lambda: bot_user.user_id in joined(synapse, anna, room))
+            async with Member(synapse, anna) as member:
+                # (1) Right before the reply: every send waits at the proxy.
+                proxy.hold_while(lambda method, path: method == "PUT" and "/send/" in path)
+                first = await member.say(room, "AP3: Einladungen verschickt, 60 %")
+                await until(lambda: proxy.held)
+                assert waiting(first) and reports("Einladungen verschickt") == 1
+                bot.kill()
+                proxy.release()
+                bot.start()
+                confirmation = await member.answer(room, to=first)
+                assert "✅ gespeichert" in body(confirmation)
+
+                # (2) Right after the fetch: the message it replies to is being fetched.
+                proxy.hold_while(lambda method, path: method == "GET" and "/event/" in path)
+                second = await member.say(room, "AP4: Portal-Entwurf abgestimmt", **{
+                    "m.relates_to": {"m.in_reply_to": {"event_id": confirmation["event_id"]}}})
+                await until(lambda: proxy.held)
+                assert waiting(second) and reports("Portal-Entwurf") == 0
+                bot.kill()
+                proxy.release()
+                bot.start()
+                assert "✅ gespeichert" in body(await member.answer(room, to=second))
+
+                asked = await member.say(room, "!status AP4")  # a sync after the restart
+                assert "Portal-Entwurf" in body(await member.answer(room, to=asked))
+        finally:
+            bot.stop()
+    for said in (first, second):
+        assert len(replies_of(synapse, anna, room, bot_user.user_id, said)) == 1
+    assert reports("Einladungen verschickt") == 1 and reports("Portal-Entwurf") == 1
 
 
 async def test_plan_workbook_out_and_back(world: World) -> None:
