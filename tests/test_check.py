@@ -352,3 +352,87 @@ def test_team_chat_that_became_a_supergroup(api: FakeBotAPI, data: Path) -> None
     assert row.startswith("⚠️") and "APBOT_TEAM_CHAT_ID=-1009876543210" in row
     assert line_with(lines, "apbot ist Mitglied des Team-Chats").startswith("✅")
     assert code == 0
+
+
+# ---------------------------------------------------------------- for Matrix
+
+MATRIX_ENV = {"APBOT_MATRIX_HOMESERVER": "http://127.0.0.1:9",  # nobody answers there
+              "APBOT_MATRIX_USER": "@apbot:stadt.de",
+              "APBOT_MATRIX_ACCESS_TOKEN": "syt_YXBib3Q_geheimgeheim_0abc12",
+              "APBOT_TEAM_CHAT_ID": "!team:stadt.de", "APBOT_ADMIN_IDS": "@anna:stadt.de"}
+TELEGRAM_WORDS = ("Telegram", "BotFather", "/start", "Gruppe")
+
+
+def matrix_check(data: Path, quick: bool = True, **extra: str) -> tuple[int, list[str]]:
+    code, lines = check(env_for(data, None, **{**MATRIX_ENV, **extra}), quick=quick)
+    assert "geheimgeheim" not in "\n".join(lines)
+    said = [line for line in lines if any(word in line for word in TELEGRAM_WORDS)]
+    assert said == [], said  # running for Matrix: nothing about Telegram
+    return code, lines
+
+
+def test_matrix_ids_set_up_right(data: Path) -> None:
+    code, lines = matrix_check(data, APBOT_ALLOWED_CHAT_IDS="!steuerung:stadt.de")
+    assert code == 0, lines
+    assert line_with(lines, "Team-Raum eingetragen: !team:stadt.de").startswith("✅")
+    assert line_with(lines, "Admins eingetragen: @anna:stadt.de").startswith("✅")
+    assert line_with(lines, "Weitere Räume: !steuerung:stadt.de").startswith("✅")
+    # Without admin ids the team room's moderators are the admins: nothing to fix.
+    code, lines = matrix_check(data, APBOT_ADMIN_IDS="")
+    assert code == 0 and line_with(lines, "Moderator oder Admin").startswith("✅")
+
+
+@pytest.mark.parametrize(("team", "says"), [
+    ("", "APBOT_TEAM_CHAT_ID fehlt: apbot tritt keinem Raum bei"),
+    ("Teamraum", "APBOT_TEAM_CHAT_ID: „Teamraum“ ist keine Matrix-ID (Räume: !abc:stadt.de)"),
+    ("-1001234567890", "-1001234567890 ist keine Matrix-Raum-ID, kein Raum"),
+    ("@anna:stadt.de", "@anna:stadt.de ist eine Person, kein Raum"),
+    ("#team:stadt.de", "#team:stadt.de ist eine Raum-Adresse, nicht die Raum-ID"),
+], ids=["missing", "unreadable", "telegram-id", "person", "alias"])
+def test_a_wrong_team_room_is_explained_in_matrix_terms(data: Path, team: str,
+                                                       says: str) -> None:
+    code, lines = matrix_check(data, APBOT_TEAM_CHAT_ID=team)
+    assert code == 1
+    line = line_with(lines, says)
+    assert line.startswith("❌") and "Raumeinstellungen → Erweitert" in line
+    assert "!abc:stadt.de" in line
+
+
+@pytest.mark.parametrize(("admins", "says", "symbol"), [
+    ("anna", "APBOT_ADMIN_IDS: „anna“ ist keine Matrix-ID (Personen: @name:stadt.de)", "❌"),
+    ("@anna:stadt.de,123456", "APBOT_ADMIN_IDS enthält 123456: das sind keine Personen",
+     "⚠️"),
+    ("!team:stadt.de", "APBOT_ADMIN_IDS enthält !team:stadt.de", "⚠️"),
+], ids=["unreadable", "telegram-id", "room"])
+def test_wrong_admin_ids_are_explained_in_matrix_terms(data: Path, admins: str, says: str,
+                                                      symbol: str) -> None:
+    _, lines = matrix_check(data, APBOT_ADMIN_IDS=admins)
+    line = line_with(lines, says)
+    assert line.startswith(symbol) and "@name:stadt.de" in line
+
+
+def test_wrong_further_rooms_are_explained_in_matrix_terms(data: Path) -> None:
+    code, lines = matrix_check(data, APBOT_ALLOWED_CHAT_IDS="#steuerung:stadt.de")
+    assert line_with(lines, "APBOT_ALLOWED_CHAT_IDS enthält #steuerung:stadt.de").startswith(
+        "⚠️")
+    code, lines = matrix_check(data, APBOT_ALLOWED_CHAT_IDS="Steuerung")
+    assert code == 1
+    assert "!abc:stadt.de" in line_with(lines, "APBOT_ALLOWED_CHAT_IDS: „Steuerung“")
+
+
+def test_a_telegram_token_beside_matrix_is_pointed_out_not_checked(api: FakeBotAPI,
+                                                                    data: Path) -> None:
+    """apbot runs on Matrix then: the token is named as unused, Telegram is not asked."""
+    env = env_for(data, api, **MATRIX_ENV)
+    code, lines = check(env)
+    assert line_with(lines, "TELEGRAM_BOT_TOKEN ist gesetzt, aber").startswith("⚠️")
+    assert api.calls("getMe") == []
+    assert line_with(lines, "Team-Raum eingetragen").startswith("✅")
+    assert code == 1 and line_with(lines, "Matrix-Server").startswith("❌")  # nobody at :9
+
+
+def test_a_missing_matrix_setting_is_named_once(data: Path) -> None:
+    for quick in (True, False):
+        code, lines = matrix_check(data, quick=quick, APBOT_MATRIX_USER="")
+        assert code == 1
+        assert len([line for line in lines if "APBOT_MATRIX_USER: fehlt" in line]) == 1, lines

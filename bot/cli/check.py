@@ -169,9 +169,25 @@ Check = Callable[[Probe], Iterable[Row]]
 
 # ---------------------------------------------------------------- settings
 
+def runs_on_matrix(probe: Probe) -> bool:
+    """apbot would run on Matrix: its settings are complete, or given without a Telegram
+    token (then the Matrix rows say what is missing)."""
+    settings = probe.settings
+    return settings.matrix or (settings.token is None and any(
+        probe.env.get(name, "").strip() for name in MATRIX_VARIABLES))
+
+
 def check_settings(probe: Probe) -> Iterable[Row]:
     """Team chat, admins, other chats and the time zone: present and well-formed."""
-    bad, env, settings = probe.bad_variables, probe.env, probe.settings
+    if runs_on_matrix(probe):
+        yield from _matrix_id_rows(probe)
+    else:
+        yield from _telegram_id_rows(probe)
+    yield from _other_settings_rows(probe)
+
+
+def _telegram_id_rows(probe: Probe) -> Iterable[Row]:
+    bad, settings = probe.bad_variables, probe.settings
     telegram = settings.token is not None
     if "APBOT_TEAM_CHAT_ID" in bad:
         yield fail(bad["APBOT_TEAM_CHAT_ID"], "die ID der Gruppe eintragen; apbot nennt sie, "
@@ -206,8 +222,65 @@ def check_settings(probe: Probe) -> Iterable[Row]:
         yield fail(bad["APBOT_ALLOWED_CHAT_IDS"], "Chat-IDs mit Komma getrennt eintragen.")
     elif settings.allowed_chat_ids:
         yield ok("Weitere Chats: " + ", ".join(map(str, sorted(settings.allowed_chat_ids))))
+
+
+def _matrix_id_rows(probe: Probe) -> Iterable[Row]:
+    """The same settings as Matrix ids: rooms `!abc:server`, people `@name:server`."""
+    bad, env, settings = probe.bad_variables, probe.env, probe.settings
+    server = (settings.matrix_user or "").partition(":")[2] or "server"
+    room, person = f"!abc:{server}", f"@name:{server}"
+    find_room = (f"in Element im Team-Raum unter Raumeinstellungen → Erweitert die interne "
+                 f"Raum-ID (wie {room}) kopieren und in APBOT_TEAM_CHAT_ID eintragen.")
+    admins_advice = (f"die Matrix-IDs der Admins (wie {person}) mit Komma getrennt "
+                     f"eintragen – oder leer lassen: dann ist Admin, wer im Team-Raum "
+                     f"Moderator oder Admin ist.")
+
+    def not_an_id(name: str, kind: str) -> str:
+        return f"{name}: „{env.get(name, '').strip()}“ ist keine Matrix-ID ({kind})."
+
+    team = settings.team_chat_id
+    if "APBOT_TEAM_CHAT_ID" in bad:
+        yield fail(not_an_id("APBOT_TEAM_CHAT_ID", f"Räume: {room}"), find_room)
+    elif team is None:
+        yield fail("APBOT_TEAM_CHAT_ID fehlt: apbot tritt keinem Raum bei und postet nichts.",
+                   find_room)
+    elif team.startswith("#"):
+        yield fail(f"APBOT_TEAM_CHAT_ID {team} ist eine Raum-Adresse, nicht die Raum-ID: "
+                   "apbot erkennt den Raum daran nicht.", find_room)
+    elif not team.startswith("!"):
+        what = "eine Person" if team.startswith("@") else "keine Matrix-Raum-ID"
+        yield fail(f"APBOT_TEAM_CHAT_ID {team} ist {what}, kein Raum (Raum-IDs beginnen "
+                   "mit !).", find_room)
+    else:
+        yield ok(f"Team-Raum eingetragen: {team}")
+    if "APBOT_ADMIN_IDS" in bad:
+        yield fail(not_an_id("APBOT_ADMIN_IDS", f"Personen: {person}"), admins_advice)
+    elif not settings.admin_ids:
+        yield ok("Keine Admins eingetragen (APBOT_ADMIN_IDS): Admin ist, wer im Team-Raum "
+                 "Moderator oder Admin ist (Berechtigungsstufe ab 50)")
+    elif others := sorted(i for i in settings.admin_ids if not i.startswith("@")):
+        yield warn(f"APBOT_ADMIN_IDS enthält {', '.join(others)}: das sind keine Personen "
+                   f"(Matrix-Nutzer-IDs beginnen mit @).", admins_advice)
+    else:
+        yield ok(f"Admins eingetragen: {', '.join(sorted(settings.admin_ids))}")
+    if "APBOT_ALLOWED_CHAT_IDS" in bad:
+        yield fail(not_an_id("APBOT_ALLOWED_CHAT_IDS", f"Räume: {room}"),
+                   f"die Raum-IDs (wie {room}) mit Komma getrennt eintragen.")
+    elif others := sorted(i for i in settings.allowed_chat_ids if not i.startswith("!")):
+        yield warn(f"APBOT_ALLOWED_CHAT_IDS enthält {', '.join(others)}: das sind keine "
+                   "Raum-IDs (sie beginnen mit !).",
+                   f"die internen Raum-IDs (wie {room}) eintragen, keine Adressen mit #.")
+    elif settings.allowed_chat_ids:
+        yield ok("Weitere Räume: " + ", ".join(sorted(settings.allowed_chat_ids)))
+
+
+def _other_settings_rows(probe: Probe) -> Iterable[Row]:
+    bad, env, settings = probe.bad_variables, probe.env, probe.settings
+    # The Matrix rows name a bad APBOT_MATRIX_… themselves (not in --quick).
+    named_later = ("APBOT_MATRIX",) if MATRIX_CHECKS and not probe.quick else ()
     for name, message in bad.items():
-        if name not in (*ID_VARIABLES, "APBOT_TIMEZONE", "TELEGRAM_BOT_TOKEN_FILE"):
+        if (name not in (*ID_VARIABLES, "APBOT_TIMEZONE", "TELEGRAM_BOT_TOKEN_FILE")
+                and not name.startswith(named_later)):
             yield fail(message, "den Wert korrigieren (die Variablen stehen in der README).")
     if "APBOT_TIMEZONE" in bad:
         yield fail(bad["APBOT_TIMEZONE"], "eine Zeitzone wie Europe/Berlin eintragen.")
@@ -372,6 +445,11 @@ def check_telegram(probe: Probe) -> Iterable[Row]:
     if "TELEGRAM_BOT_TOKEN_FILE" in probe.bad_variables:
         yield fail(probe.bad_variables["TELEGRAM_BOT_TOKEN_FILE"],
                    "den Pfad prüfen, und dass der Benutzer von apbot die Datei lesen darf.")
+        return
+    if settings.token is not None and settings.matrix:
+        yield warn("TELEGRAM_BOT_TOKEN ist gesetzt, aber mit den Matrix-Einstellungen läuft "
+                   "apbot auf Matrix: das Token bleibt ungenutzt.",
+                   "eines von beiden entfernen, damit klar ist, wo apbot läuft.")
         return
     if settings.token is None:
         if not any(probe.env.get(name, "").strip() for name in MATRIX_VARIABLES):
