@@ -545,8 +545,10 @@ async def test_an_upgraded_team_room_is_followed(world: World) -> None:
     answers and records reports there. Last in the module: the team talks in the new
     room from here on."""
     old = world.team
+    # To the version Synapse creates rooms with (12): the upgrading user is the new room's
+    # creator, and so an admin there too.
     new = world.server.request("POST", f"/_matrix/client/v3/rooms/{old}/upgrade",
-                               {"new_version": "10"},
+                               {"new_version": "12"},
                                token=world.anna.access_token)["replacement_room"]
     for user in (world.bot_user, world.bert):
         world.server.request("POST", f"/_matrix/client/v3/rooms/{new}/invite",
@@ -562,6 +564,9 @@ async def test_an_upgraded_team_room_is_followed(world: World) -> None:
         assert "✅ gespeichert" in body(await bert.answer(new, to=said))
         asked = await bert.say(new, "!status AP4")
         assert "Portal-Entwurf abgestimmt" in body(await bert.answer(new, to=asked))
+    async with Member(world.server, world.anna) as anna:  # admins: those of the new room
+        asked = await anna.say(new, "/vorschau")
+        assert "Geplante Beiträge" in body(await anna.answer(new, to=asked))
     data = Path(world.bot.env["APBOT_DATA_DIR"])
     store = Store.open(data, datetime.now(BERLIN), read_only=True)
     try:
