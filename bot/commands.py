@@ -51,19 +51,10 @@ def make_help(commands: Commands) -> Command:
     return Command("hilfe", hilfe, "Was ich kann, mit Beispielen", aliases=("help",))
 
 
-PRIVACY_HINT = (
-    "\n\nℹ️ <b>Hinweis:</b> Telegrams Datenschutzmodus ist für mich eingeschaltet – in dieser "
-    "Gruppe sehe ich nur Befehle und Antworten an mich, keine Meldungen wie „AP3: Einladungen "
-    "verschickt“. Abhilfe: mich zum Gruppen-Admin machen, oder in @BotFather /setprivacy → "
-    "Disable wählen und mich danach aus der Gruppe entfernen und neu hinzufügen. Bis dahin "
-    "geht es mit /update AP3 Text."
-)
-
-
 def start(ctx: Context, msg: Incoming, args: str, now: datetime) -> str:
     text = "Guten Tag! " + help_text(COMMANDS).removeprefix("👋 ")
-    if msg.chat_type != "private" and ctx.reads_all_group_messages is False:
-        text += PRIVACY_HINT
+    if msg.chat_type != "private" and ctx.frontend.group_hint:
+        text += "\n\n" + ctx.frontend.group_hint
     return text
 
 

@@ -45,38 +45,33 @@ def is_workbook(file_name: str) -> bool:
     return file_name.lower().endswith(".xlsx")
 
 
-def split_command(text: str, bot_username: str | None) -> tuple[str, str] | None:
-    """("status", "AP3") from "/status@apbot AP3"; None for a command meant for another bot."""
+def split_command(text: str) -> tuple[str, str]:
+    """("status", "AP3") from "/status AP3" (the front-end has made it this form)."""
     head, _, args = text.strip().partition(" ")
     if "\n" in head:
         head, _, rest = head.partition("\n")
         args = f"{rest} {args}".strip()
-    name, _, target = head[1:].partition("@")
-    if target and (bot_username is None or target.lower() != bot_username.lower()):
-        return None
-    return name.lower(), args.strip()
+    return head[1:].lower(), args.strip()
 
 
-def is_addressed(msg: Incoming, bot_username: str | None, ctx: Context | None = None) -> bool:
-    """Private chat, @mention, reply to the bot, or a message starting with "Bot," or "?".
+def is_addressed(msg: Incoming, ctx: Context | None = None) -> bool:
+    """Private chat, a mention of the bot, a reply to it, or "Bot," or "?" at the start.
 
     With `ctx` (in a chat apbot serves), also a question in the group about the plan
     without any of these: "Wann ist die nächste BiKo?", not "Wer bringt Kuchen mit?".
     """
-    if msg.chat_type == "private" or msg.reply_to_bot or msg.via_console:
+    if msg.chat_type == "private" or msg.reply_to_bot or msg.mentions_bot or msg.via_console:
         return True
     text = msg.text.strip()
-    if bot_username and f"@{bot_username.lower()}" in text.lower():
-        return True
     if text.lower().startswith(("bot,", "bot:", "?")):
         return True
-    # A reply to a colleague's message or an @mention of someone else asks that person.
-    return (ctx is not None and msg.reply_to_user is None and "@" not in text
-            and questions.asks_about_plan(ctx, text))
+    # A reply to a colleague's message or a mention of someone else asks that person.
+    return (ctx is not None and msg.reply_to_user is None and not msg.mentions_other
+            and "@" not in text and questions.asks_about_plan(ctx, text))
 
 
 class Core:
-    """Turns an incoming message into replies; the same for console and Telegram."""
+    """Turns an incoming message into replies; the same for every front-end."""
 
     def __init__(self, ctx: Context, commands: Commands) -> None:
         self.ctx = ctx
@@ -86,11 +81,6 @@ class Core:
         # Told when a message may have changed what is posted when (a meeting ended, an
         # action item with a due date): the post scheduler looks again at once.
         self.post_listeners: list[Callable[[], None]] = []
-
-    def with_identity(self, username: str | None, reads_all_group_messages: bool | None) -> Core:
-        """A core that knows the bot's @name and privacy mode (from getMe at start-up)."""
-        return self._with(replace(self.ctx, bot_username=username,
-                                  reads_all_group_messages=reads_all_group_messages))
 
     def with_frontend(self, frontend: Frontend) -> Core:
         """A core that shapes its answers to what `frontend` can take."""
@@ -108,11 +98,9 @@ class Core:
             return []
         ctx = self.ctx
         text = msg.text.strip()
-        command = split_command(text, ctx.bot_username) if text.startswith("/") else None
-        if text.startswith("/") and command is None:
-            return []  # a command for another bot in the group
+        command = split_command(text) if text.startswith("/") else None
         if not chat_allowed(ctx, msg):
-            if command or is_addressed(msg, ctx.bot_username):
+            if command or is_addressed(msg):
                 return [Reply(NOT_FOR_YOU.format(chat_id=msg.chat_id))]
             return []
         if msg.edited and command:
@@ -155,7 +143,7 @@ class Core:
         if taken is not None:
             self._posts_may_change()
             return taken
-        addressed = is_addressed(msg, ctx.bot_username, ctx)
+        addressed = is_addressed(msg, ctx)
         # A question is answered and never recorded, whatever AP it names: "@apbot Status
         # AP 11", "Ist AP 3 fertig?". Decided here, before recognition sees the text.
         if addressed and not msg.edited and questions.asks(ctx, msg):

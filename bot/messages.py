@@ -45,6 +45,10 @@ class Incoming:
     reply_to_message_id: MessageId | None = None  # the message this one answers
     reply_to_user_id: UserId | None = None  # the author of that message, a person
     reply_to_text: str | None = None  # and its text
+    # Addressing as the messenger marks it (a Telegram @name, a Matrix mention or pill);
+    # the front-end takes the bot's own mention out of `text`.
+    mentions_bot: bool = False
+    mentions_other: bool = False  # someone else is named: the question is theirs
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,7 @@ class Attachment:
     filename: str
     source: bytes | Callable[[], bytes]
     kind: str  # "photo" or "document"
-    caption: str  # Telegram HTML, at most 1024 characters
+    caption: str  # HTML as in Reply, at most 1024 characters (Telegram's caption limit)
     fallback_text: str = ""  # sent as a message when the file cannot be sent at all
 
     @functools.cached_property
@@ -79,7 +83,7 @@ class Attachment:
 
 @dataclass(frozen=True)
 class Reply:
-    text: str  # Telegram HTML, at most 4096 characters
+    text: str  # HTML of the few tags every front-end renders (b, i, u, s, code, pre, a)
     buttons: tuple[Button, ...] = ()
     attachment: Attachment | None = None
 
@@ -96,17 +100,18 @@ class Frontend:
     max_length: int | None = 4096
     buttons: bool = True  # buttons under a message, or what stands for them (reactions)
     edits: bool = True  # edited messages arrive and correct what they created
+    # Told in groups with /start: what keeps the bot from reading the team's messages
+    # there (Telegram's privacy mode), in German HTML; empty when nothing does.
+    group_hint: str = ""
 
 
 @dataclass(frozen=True)
 class Context:
-    """What a command needs: configuration, the plan, the store, the bot's own name."""
+    """What a command needs: configuration, the plan, the store, the front-end's ways."""
 
     settings: Settings
     plan: Plan
     store: Store
-    bot_username: str | None = None
-    reads_all_group_messages: bool | None = None  # from getMe; None outside Telegram
     frontend: Frontend = Frontend()
 
 

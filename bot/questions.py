@@ -61,9 +61,8 @@ _WHEN_ENDS = re.compile(r"\bwann\b|\blauft\b|\bende\w*\b|\bdaue?r\w*\b|\blange\b
                         r"|\blaufzeit\b|\bforderzeitraum\b|\bbeginn\w*\b|\bvorbei\b")
 
 
-def _clean(text: str, bot_username: str | None) -> str:
-    if bot_username:
-        text = re.sub(rf"@{re.escape(bot_username)}\b", " ", text, flags=re.IGNORECASE)
+def _clean(text: str) -> str:
+    """The question without "Bot," or "?" before it (a mention the front-end took out)."""
     text = re.sub(r"^\s*(?:bot\s*[,:]|\?)\s*", "", text, flags=re.IGNORECASE)
     return text.strip()
 
@@ -265,7 +264,7 @@ def asks_about_plan(ctx: Context, text: str) -> bool:
     "Wann ist die nächste BiKo?" is one; "Wer bringt morgen Kuchen mit?" and "Kannst du mir
     den Stand zu AP 3 schicken?" (to a colleague) are not.
     """
-    asked = _question_part(_clean(text, None))
+    asked = _question_part(_clean(text))
     if asked is None:
         return False
     folded = norm(asked)
@@ -277,7 +276,7 @@ def asks(ctx: Context, msg: Incoming) -> bool:
 
     "@apbot Status AP 11" and "Wie steht AP 7" ask; "Bot, AP3: 60 %" reports.
     """
-    text = _clean(msg.text, ctx.bot_username)
+    text = _clean(msg.text)
     if _question_part(text) is not None:
         return True
     return bool(_REQUEST_START.match(norm(text)) and not re.search(r"[:%]", text))
@@ -316,7 +315,7 @@ def reply(ctx: Context, msg: Incoming, now: datetime) -> str:
     """
     if found := answer(ctx, msg, now):
         return found
-    folded = norm(_clean(msg.text, ctx.bot_username))
+    folded = norm(_clean(msg.text))
     return not_in_plan(folded) if folded and about_plan(ctx, folded) else NOT_UNDERSTOOD
 
 
@@ -538,7 +537,7 @@ _LAST = re.compile(r"\bletzte[nrs]?\b|\bvorige[nrs]?\b|\bwar\b|\bfand\b.*\bstatt
 
 def answer(ctx: Context, msg: Incoming, now: datetime) -> str | None:
     """The answer to a question addressed to apbot, or None when it is not one we know."""
-    text = _clean(msg.text, ctx.bot_username)
+    text = _clean(msg.text)
     folded = norm(text)  # patterns below are written in this form: no umlauts, "ue" → "u"
     if not folded:
         return None

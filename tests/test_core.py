@@ -35,7 +35,6 @@ OTHER_GROUP = "-100999"
 EXTRA_GROUP = "-100555"
 ADMIN, ANNA, BERT = "1", "2", "3"
 NAMES = {ADMIN: "Chef", ANNA: "Anna", BERT: "Bert"}
-BOT_NAME = "apbot_test_bot"
 
 _message_ids = itertools.count(1000)
 
@@ -143,16 +142,17 @@ def test_status_by_title_word_finds_ap4(core: Core) -> None:
     assert "Meilensteine" not in text  # AP 4 has none
 
 
-def test_status_addressed_to_this_bot_by_name(core: Core) -> None:
-    named = core.with_identity(BOT_NAME, True)
-    assert answer(named, f"/status@{BOT_NAME} AP3") == answer(core, "/status AP3")
-    assert answer(named, "/status@APBOT_TEST_BOT AP3") == answer(core, "/status AP3")
+def test_a_mention_the_front_end_marked_is_addressed(core: Core) -> None:
+    # A group message that is no question about the plan, with the mention taken out:
+    # answered only because the front-end says it names the bot.
+    assert ask(core, "hallo") == []
+    assert answer(core, "hallo", mentions_bot=True) == answer(core, "hallo", reply_to_bot=True)
+    assert answer(core, "hallo", mentions_bot=True) != ""
 
 
-@pytest.mark.parametrize("identity", [None, BOT_NAME])
-def test_status_addressed_to_another_bot_gets_no_reply(core: Core, identity: str | None) -> None:
-    c = core.with_identity(identity, True) if identity else core
-    assert ask(c, "/status@otherbot AP3") == []
+def test_a_question_naming_someone_else_is_theirs(core: Core) -> None:
+    assert answer(core, "Wann ist die nächste BiKo?") != ""
+    assert ask(core, "Wann ist die nächste BiKo?", mentions_other=True) == []
 
 
 def test_status_of_an_ap_not_in_the_plan(core: Core) -> None:
@@ -282,21 +282,23 @@ def test_help_and_its_alias_agree(core: Core) -> None:
     assert answer(core, "/hilfe") == answer(core, "/help")
 
 
-def test_start_in_a_group_under_privacy_mode_explains_it(core: Core) -> None:
-    text = answer(core.with_identity(BOT_NAME, False), "/start")
-    assert text.startswith("Guten Tag!")
-    assert "Datenschutzmodus" in text
-    assert "/setprivacy" in text
+HINT = "ℹ️ So sehe ich in Gruppen nur Befehle."
 
 
-def test_start_without_privacy_mode_or_in_private_has_no_hint(core: Core) -> None:
-    reads_all = core.with_identity(BOT_NAME, True)
-    assert "Datenschutzmodus" not in answer(reads_all, "/start")
-    privacy = core.with_identity(BOT_NAME, False)
-    text = answer(privacy, "/start", chat_id=ADMIN, user_id=ADMIN, chat_type="private")
+def test_start_in_a_group_tells_the_front_ends_hint(core: Core) -> None:
+    hinted = core.with_frontend(Frontend(group_hint=HINT))
+    text = answer(hinted, "/start")
     assert text.startswith("Guten Tag!")
-    assert "Datenschutzmodus" not in text
-    assert "Datenschutzmodus" not in answer(privacy, "/hilfe")
+    assert text.endswith("\n\n" + HINT)
+
+
+def test_start_without_a_hint_or_in_private_has_none(core: Core) -> None:
+    assert HINT not in answer(core, "/start")
+    hinted = core.with_frontend(Frontend(group_hint=HINT))
+    text = answer(hinted, "/start", chat_id=ADMIN, user_id=ADMIN, chat_type="private")
+    assert text.startswith("Guten Tag!")
+    assert HINT not in text
+    assert HINT not in answer(hinted, "/hilfe")
 
 
 def test_unknown_command(core: Core) -> None:
@@ -330,11 +332,10 @@ def test_private_chat_of_a_non_admin_is_refused(core: Core, store: Store) -> Non
 
 
 def test_group_not_allowed_refuses_commands_and_addressed_messages(core: Core) -> None:
-    named = core.with_identity(BOT_NAME, False)
-    for text in ("/status AP3", "/start", "Bot, wie steht AP3?", "bot: hallo",
-                 f"@{BOT_NAME} hallo", "? AP3"):
-        assert_refused(ask(named, text, chat_id=OTHER_GROUP), OTHER_GROUP)
-    assert_refused(ask(named, "danke", chat_id=OTHER_GROUP, reply_to_bot=True), OTHER_GROUP)
+    for text in ("/status AP3", "/start", "Bot, wie steht AP3?", "bot: hallo", "? AP3"):
+        assert_refused(ask(core, text, chat_id=OTHER_GROUP), OTHER_GROUP)
+    assert_refused(ask(core, "hallo", chat_id=OTHER_GROUP, mentions_bot=True), OTHER_GROUP)
+    assert_refused(ask(core, "danke", chat_id=OTHER_GROUP, reply_to_bot=True), OTHER_GROUP)
 
 
 def test_group_not_allowed_ignores_chatter_and_stores_nothing(core: Core, store: Store) -> None:

@@ -111,16 +111,19 @@ def test_missed_post_is_caught_up_once_then_never_again(tmp_path: Path) -> None:
 
 def test_migrated_group_keeps_getting_posts(tmp_path: Path) -> None:
     plan = plan_with_meeting(tmp_path, MEETING)
-    start = seconds_before_summary(2)
+    # The move waits for the first getUpdates; the post is due 5 s after the start, so
+    # that a slow start on a loaded machine does not post before the move is read.
+    start = seconds_before_summary(5)
     new_id = -1001234500000
-    with FakeBotAPI() as api, BotProcess(api, tmp_path / "data", tmp_path / "bot.log",
-                                         now=start, APBOT_PLAN=str(plan)):
+    with FakeBotAPI() as api:
         api.push_update({"message": {
             "message_id": 5000, "date": at(start),
             "chat": {"id": DEFAULT_GROUP_ID, "type": "group", "title": "Team"},
             "from": {"id": 1001, "is_bot": False, "first_name": "Anna"},
             "migrate_to_chat_id": new_id}})
-        api.push_message("/status AP3", chat_id=new_id, date=at(start))  # served at once
-        api.wait_for_text("Bildungskonferenzen", chat_id=new_id)
-        posted = wait_for_summaries(api, 1, timeout=20)
+        with BotProcess(api, tmp_path / "data", tmp_path / "bot.log", now=start,
+                        APBOT_PLAN=str(plan)):
+            api.push_message("/status AP3", chat_id=new_id, date=at(start))  # served at once
+            api.wait_for_text("Bildungskonferenzen", chat_id=new_id)
+            posted = wait_for_summaries(api, 1, timeout=20)
     assert posted[0]["chat_id"] == new_id

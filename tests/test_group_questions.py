@@ -22,6 +22,7 @@ from bot.messages import Context, Incoming, Reply
 from bot.questions import NOT_UNDERSTOOD
 from bot.settings import Settings
 from tests.conftest import TEST_PLAN
+from tests.telegram_text import BOT_NAME, telegram_fields
 from workflows.plan import Plan
 from workflows.progress import Author, MilestoneMark, Update
 from workflows.store import Store
@@ -30,7 +31,6 @@ TZ = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=TZ)  # a Thursday in Q4 2026
 DEC = datetime(2026, 12, 10, 10, 0, tzinfo=TZ)
 TEAM, ADMIN, ANNA, BEN = -100123, 1, 2, 3
-BOT_NAME = "apbot_test_bot"
 _ids = itertools.count(5000)
 
 
@@ -55,13 +55,14 @@ def store(settings: Settings) -> Iterator[Store]:
 
 @pytest.fixture
 def core(settings: Settings, plan: Plan, store: Store) -> Core:
-    return Core(Context(settings, plan, store), COMMANDS).with_identity(BOT_NAME, True)
+    return Core(Context(settings, plan, store), COMMANDS)
 
 
 def send(core: Core, text: str, now: datetime = NOW, **fields: Any) -> list[Reply]:
     fields.setdefault("message_id", next(_ids))
-    msg = Incoming(text=text, chat_id=TEAM, user_id=ANNA, user_name="Anna",
-                   chat_type="supergroup", **fields)
+    # As the Telegram front-end reads it: "@apbot …" is a mention, taken out.
+    msg = Incoming(chat_id=TEAM, user_id=ANNA, user_name="Anna", chat_type="supergroup",
+                   **telegram_fields(text), **fields)
     return core.handle(msg, now)
 
 

@@ -69,16 +69,20 @@ def test_a_reply_drops_the_quoted_fallback_and_names_the_replied_event() -> None
     assert read is not None and read.text == "Danke!" and read.reply_to == "$bot"
 
 
-def test_a_mention_pill_at_the_start_reads_as_at_name() -> None:
+def test_a_mention_pill_at_the_start_is_taken_out_and_marks_the_message() -> None:
     read = read_message(message({
         "msgtype": "m.text", "body": "apbot: Status AP 11",
         "format": "org.matrix.custom.html",
         "formatted_body": f'<a href="https://matrix.to/#/{ME}">apbot</a>: Status AP 11',
         "m.mentions": {"user_ids": [ME]}}), ME, ("apbot",))
-    assert read is not None and read.mentions_me and read.text == "@apbot Status AP 11"
+    assert read is not None and read.mentions_me and read.text == "Status AP 11"
+    assert not read.mentions_other
     other = read_message(message({"msgtype": "m.text", "body": "Anna: kommst du?",
                                   "m.mentions": {"user_ids": ["@anna:stadt.de"]}}), ME)
-    assert other is not None and not other.mentions_me
+    assert other is not None and not other.mentions_me and other.mentions_other
+    by_id = read_message(message({"msgtype": "m.text",
+                                  "body": f"Wann ist die BiKo, {ME}?"}), ME)
+    assert by_id is not None and by_id.mentions_me and by_id.text == "Wann ist die BiKo?"
 
 
 def test_files_give_name_address_and_caption() -> None:

@@ -27,6 +27,7 @@ from bot.questions import EXAMPLES, NOT_UNDERSTOOD
 from bot.render.format import to_plain
 from bot.settings import Settings
 from tests.conftest import TEST_PLAN
+from tests.telegram_text import BOT_NAME, telegram_fields
 from workflows.plan import Plan
 from workflows.progress import Author, MilestoneMark
 from workflows.store import Store
@@ -42,7 +43,6 @@ JUN = datetime(2027, 6, 30, 12, 0, tzinfo=TZ)  # the programme's last day
 
 TEAM = -100123
 ADMIN, ANNA = 1, 2
-BOT_NAME = "apbot_test_bot"
 
 _message_ids = itertools.count(9000)
 
@@ -70,8 +70,7 @@ def store(settings: Settings) -> Iterator[Store]:
 
 @pytest.fixture
 def core(settings: Settings, plan: Plan, store: Store) -> Core:
-    """The core as the Telegram front-end builds it after getMe: it knows its @name."""
-    return Core(Context(settings, plan, store), COMMANDS).with_identity(BOT_NAME, True)
+    return Core(Context(settings, plan, store), COMMANDS)
 
 
 def send(core: Core, text: str, now: datetime, via: str = "private", **fields: Any) -> list[Reply]:
@@ -83,8 +82,9 @@ def send(core: Core, text: str, now: datetime, via: str = "private", **fields: A
     else:
         prefixed = {"bot": f"Bot, {text}", "mention": f"@{BOT_NAME} {text}", "?": f"? {text}",
                     "group": text}[via]
-        msg = Incoming(text=prefixed, chat_id=TEAM, user_id=ANNA, user_name="Anna",
-                       chat_type="supergroup", **fields)
+        # As the Telegram front-end reads it: "@apbot …" is a mention, taken out.
+        msg = Incoming(chat_id=TEAM, user_id=ANNA, user_name="Anna", chat_type="supergroup",
+                       **telegram_fields(prefixed), **fields)
     return core.handle(msg, now)
 
 

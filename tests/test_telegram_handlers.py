@@ -19,7 +19,14 @@ from telegram.request import BaseRequest, RequestData
 import bot.frontends.telegram.app
 from bot.commands import COMMANDS
 from bot.core import SORRY, Core
-from bot.frontends.telegram.app import CORE, OUTBOX, build_application, register_menu
+from bot.frontends.telegram.addressing import PRIVACY_HINT
+from bot.frontends.telegram.app import (
+    CORE,
+    OUTBOX,
+    USERNAME,
+    build_application,
+    register_menu,
+)
 from bot.messages import Context
 from bot.settings import Settings
 from tests.conftest import TEST_PLAN
@@ -185,8 +192,10 @@ async def test_register_menu_learns_identity_and_sets_the_commands(
         assert application.updater is None, "apbot's own loop fetches the updates"
         await register_menu(application)
         named: Core = application.bot_data[CORE]
-        assert named.ctx.bot_username == "apbot_test_bot"
-        assert named.ctx.reads_all_group_messages is False
+        assert application.bot_data[USERNAME] == "apbot_test_bot"
+        # getMe says privacy mode is on: /start in a group tells how to turn it off.
+        assert named.ctx.frontend.group_hint == PRIVACY_HINT
+        assert named.ctx.frontend.max_length == 4096
     [params] = fake.sent("setMyCommands")
     names = [c["command"] for c in params["commands"]]
     assert names == [c.name for c in COMMANDS.ordered if c.menu]

@@ -51,9 +51,11 @@ from bot.frontends.inbox import MAX_ATTEMPTS, Event, Inbox
 from bot.frontends.matrix.events import (
     Message,
     button_data,
+    localpart,
     read_message,
     read_reaction,
     read_tombstone,
+    replied_text,
 )
 from bot.frontends.matrix.sending import MATRIX, MatrixPublisher, MatrixSendError, Sender
 from bot.frontends.stopping import Stopping, pause, stop_on_signals, unless_stopping
@@ -148,8 +150,6 @@ class MatrixFrontend:
             sync = await self._sync(None, timeout=0, timeline_limit=1)
             if sync is None:
                 return
-            localpart = self.me[1:].partition(":")[0]
-            self.core = self.core.with_identity(localpart, True)
             for room_id, info in sync.rooms.join.items():
                 self._note_creators(room_id, [e.source for e in info.state]
                                     + [e.source for e in info.timeline.events])
@@ -499,7 +499,7 @@ class MatrixFrontend:
     async def _incoming(self, room_id: str, msg: Message,
                         received: datetime) -> Incoming | Reply | None:
         """The core's view of a message (a Reply when it must be answered here)."""
-        reply_to_bot, reply_to_user = False, None
+        reply_to_bot, reply_to_user, reply_to_user_id, reply_to_text = False, None, None, None
         if msg.reply_to is not None:
             replied = await self._event(room_id, msg.reply_to)
             if replied is not None and replied.get("sender") == self.me:
@@ -509,7 +509,10 @@ class MatrixFrontend:
                     await self._press(room_id, msg.sender, data, msg.reply_to)
                     return None
             elif replied is not None:
-                reply_to_user = self._name(room_id, str(replied.get("sender", "")))
+                reply_to_user_id = str(replied.get("sender", ""))
+                reply_to_user = self._name(room_id, reply_to_user_id)
+            if replied is not None:
+                reply_to_text = replied_text(replied)
         chat_type = self._chat_type(room_id)
         file = None
         if (msg.file_name and msg.file_url and not msg.edited
@@ -531,11 +534,17 @@ class MatrixFrontend:
             message_id=msg.message_id,
             # The homeserver says how long ago it was written: a date on the bot's clock.
             date=received - timedelta(milliseconds=msg.age_ms),
-            reply_to_bot=reply_to_bot or msg.mentions_me,
+            reply_to_bot=reply_to_bot,
+            mentions_bot=msg.mentions_me,
+            mentions_other=msg.mentions_other,
             edited=msg.edited,
             reply_to_user=reply_to_user,
             file=file,
             team_member=chat_type == "private" and self._in_team(msg.sender),
+            user_handle=localpart(msg.sender),
+            reply_to_message_id=msg.reply_to,
+            reply_to_user_id=reply_to_user_id,
+            reply_to_text=reply_to_text,
         )
 
     async def _event(self, room_id: str, event_id: str) -> dict[str, Any] | None:
@@ -551,7 +560,8 @@ class MatrixFrontend:
         """A reaction (or reply) standing for a button of our message `message`."""
         private = self._chat_type(room_id) == "private"
         press = ButtonPress(data, room_id, user_id, self._name(room_id, user_id),
-                            team_member=private and self._in_team(user_id))
+                            team_member=private and self._in_team(user_id),
+                            user_handle=localpart(user_id))
         result = self.core.press(press, self.clock())
         if result.new_text is not None:
             await self.sender.edit(room_id, message, result.new_text)

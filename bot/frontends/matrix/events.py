@@ -10,12 +10,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from bot.frontends.mentions import take_out
 from workflows.ids import MessageId
 
 # Matrix clients such as Element keep "/status" for their own commands: "!status" is
 # the same command.
 _BANG_COMMAND = re.compile(r"!([A-Za-z_äöüÄÖÜß]+)")
 _MX_REPLY = re.compile(r"<mx-reply>.*?</mx-reply>", re.DOTALL)
+_PILL = re.compile(r"matrix\.to/#/(@[^\"'?<>\s]+)")
 FILE_TYPES = ("m.file", "m.image", "m.video", "m.audio")
 TEXT_TYPES = ("m.text", "m.emote", *FILE_TYPES)  # m.notice is other bots' talk: not read
 
@@ -30,7 +32,8 @@ class Message:
     message_id: MessageId  # the event it is about: itself, or the one an edit replaces
     edited: bool = False
     reply_to: MessageId | None = None
-    mentions_me: bool = False
+    mentions_me: bool = False  # the bot's own name is taken out of `text`
+    mentions_other: bool = False
     file_name: str | None = None
     file_url: str | None = None
     file_size: int | None = None
@@ -47,6 +50,18 @@ def _strip_reply_fallback(body: str) -> str:
     if lines and not lines[0].strip():
         lines.pop(0)
     return "\n".join(lines)
+
+
+def localpart(user_id: str) -> str:
+    """ "@anna:stadt.de" → "anna": the name a member is @-named by in the team's texts."""
+    return user_id[1:].partition(":")[0] if user_id.startswith("@") else user_id
+
+
+def replied_text(event: dict[str, Any]) -> str | None:
+    """The text of a message someone replied to (as it was first sent)."""
+    content = event.get("content")
+    body = content.get("body") if isinstance(content, dict) else None
+    return _strip_reply_fallback(body) if isinstance(body, str) else None
 
 
 def as_command(text: str) -> str:
@@ -69,14 +84,25 @@ def _mentions(content: dict[str, Any], me: str) -> bool:
     return isinstance(body, str) and me in body
 
 
-def _leading_name(text: str, names: tuple[str, ...], me_short: str) -> str:
-    """ "apbot: Status AP3" (how Element writes a pill at the start) → "@apbot Status AP3"."""
-    for name in names:
-        if name and text.lower().startswith(name.lower()):
-            rest = text[len(name):]
-            if rest[:1] in (":", ",", " ", ""):
-                return f"@{me_short} {rest.lstrip(':, ')}".rstrip()
-    return text
+def _mentions_other(content: dict[str, Any], me: str) -> bool:
+    """Someone else named: in m.mentions or as a pill to another user."""
+    mentions = content.get("m.mentions")
+    if isinstance(mentions, dict) and set(mentions.get("user_ids") or []) - {me}:
+        return True
+    formatted = content.get("formatted_body")
+    if not isinstance(formatted, str):
+        return False
+    return any(user != me for user in _PILL.findall(_MX_REPLY.sub("", formatted)))
+
+
+def _without_my_name(text: str, names: tuple[str, ...], me: str) -> str:
+    """ "apbot: Status AP3" (how Element writes a pill at the start) → "Status AP3"; the
+    bot's full id elsewhere in the text is taken out as well."""
+    for name in sorted(filter(None, names), key=len, reverse=True):
+        if text.lower().startswith(name.lower()) and text[len(name):][:1] in (":", ",", " ", ""):
+            text = text[len(name):].lstrip(":, ")
+            break
+    return take_out(text, re.escape(me)) if me in text else text
 
 
 def read_message(event: dict[str, Any], me: str, my_names: tuple[str, ...] = ()
@@ -119,10 +145,9 @@ def read_message(event: dict[str, Any], me: str, my_names: tuple[str, ...] = ()
         text = body if content.get("filename") and body != file_name else ""
     else:
         text = _strip_reply_fallback(body) if reply_to else body
-    me_short = me[1:].partition(":")[0]
     mentioned = _mentions(content, me)
     if mentioned:
-        text = _leading_name(text, (*my_names, me, me_short), me_short)
+        text = _without_my_name(text, (*my_names, me, me[1:].partition(":")[0]), me)
     unsigned = event.get("unsigned")
     age = unsigned.get("age") if isinstance(unsigned, dict) else None
     event_id = str(event.get("event_id", ""))
@@ -134,6 +159,7 @@ def read_message(event: dict[str, Any], me: str, my_names: tuple[str, ...] = ()
         edited=edited,
         reply_to=str(reply_to) if isinstance(reply_to, str) else None,
         mentions_me=mentioned,
+        mentions_other=_mentions_other(content, me),
         file_name=file_name,
         file_url=file_url,
         file_size=file_size,

@@ -35,6 +35,7 @@ from bot.files import preload_chart
 from bot.frontends.calendar_server import CalendarServer, start_calendar_server
 from bot.frontends.inbox import Event, Inbox
 from bot.frontends.outbox import Attempt, Outbox
+from bot.frontends.telegram.addressing import PRIVACY_HINT, read_addressing
 from bot.frontends.telegram.members import Members
 from bot.frontends.telegram.send import (
     TELEGRAM,
@@ -62,21 +63,28 @@ MEMBERS = "members"
 CALENDAR = "calendar"
 PRELOAD = "preload"
 TRACKING = "tracking"  # the inbox entry being handled, if it came through the inbox
+USERNAME = "username"  # the bot's @name without "@", from getMe
 
 
 TELEGRAM_SERVICE = 777000  # "Telegram": a linked channel's post forwarded into the group
 ANONYMOUS_ADMINS = "Admins der Gruppe (anonym)"
 
 
-def to_incoming(message: Message, bot_id: int, edited: bool) -> Incoming | None:
+def to_incoming(message: Message, bot_id: int, username: str | None,
+                edited: bool) -> Incoming | None:
     """The core's view of a Telegram message; None for what is nobody's message.
 
     Service messages without a sender and a linked channel's posts (Telegram forwards
-    them into the discussion group as user 777000) are not the team's messages. A group
-    admin writing anonymously is credited to the group's admins.
+    them into the discussion group as user 777000) are not the team's messages, nor is a
+    command for another bot. A group admin writing anonymously is credited to the group's
+    admins.
     """
     user = message.from_user
     if user is None or user.id == TELEGRAM_SERVICE or message.is_automatic_forward:
+        return None
+    addressing = read_addressing(message.text or message.caption or "", username,
+                                 message.entities or message.caption_entities)
+    if addressing is None:
         return None
     user_id, user_name, is_bot = user.id, user.full_name, user.is_bot
     sender_chat = message.sender_chat
@@ -96,7 +104,9 @@ def to_incoming(message: Message, bot_id: int, edited: bool) -> Incoming | None:
     replied = message.reply_to_message
     replied_user = replied.from_user if replied is not None else None
     return Incoming(
-        text=message.text or message.caption or "",
+        text=addressing.text,
+        mentions_bot=addressing.mentions_bot,
+        mentions_other=addressing.mentions_other,
         # The core keeps ids as opaque text; Telegram's numbers become their decimal form.
         chat_id=str(message.chat.id),
         user_id=str(user_id),
@@ -199,7 +209,8 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                                         clock())
         log.info("chat %s migrated to %s", message.chat.id, message.migrate_to_chat_id)
         return
-    incoming = to_incoming(message, context.bot.id, edited=update.edited_message is not None)
+    incoming = to_incoming(message, context.bot.id, context.bot_data.get(USERNAME),
+                           edited=update.edited_message is not None)
     if incoming is None:
         return
     outbox, tracking = context.bot_data[OUTBOX], context.bot_data.get(TRACKING)
@@ -380,10 +391,12 @@ async def on_start(app: Application) -> None:  # type: ignore[type-arg]
 
 
 async def register_menu(app: Application) -> None:  # type: ignore[type-arg]
-    """Learn our @name and set the command menu (best effort)."""
+    """Learn our @name and privacy mode, and set the command menu (best effort)."""
     core: Core = app.bot_data[CORE]
     me = app.bot.bot
-    app.bot_data[CORE] = core = core.with_identity(me.username, me.can_read_all_group_messages)
+    app.bot_data[USERNAME] = me.username
+    hint = "" if me.can_read_all_group_messages is not False else PRIVACY_HINT
+    app.bot_data[CORE] = core = core.with_frontend(replace(core.ctx.frontend, group_hint=hint))
     settings = core.ctx.settings
     if settings.team_chat_id is None:
         log.warning("APBOT_TEAM_CHAT_ID is not set: apbot answers only admins in private chats "
