@@ -2,7 +2,7 @@
 parts, a moved chat, the autumn clock change, clock jumps and absurd plan numbers.
 
 Unit level: PostRunner over a real store on tmp_path and a fake publisher (or the real
-TelegramPublisher over a fake Bot), with injected `now` values; a full disk is the
+Telegram Sender over a fake Bot), with injected `now` values; a full disk is the
 storage's atomic write failing with ENOSPC.
 """
 
@@ -24,7 +24,8 @@ from telegram.constants import ParseMode
 from telegram.error import ChatMigrated, NetworkError, TimedOut
 
 from bot.cli.posts import UsageError, schedule_text
-from bot.frontends.telegram.send import TelegramPublisher
+from bot.frontends.telegram.limits import TelegramLimits
+from bot.frontends.telegram.sending import ButtonData, Sender
 from bot.messages import Context
 from bot.post_scheduler import PostScheduler
 from bot.settings import Settings
@@ -450,8 +451,10 @@ class FakeTelegramBot:
             raise self.errors.pop(0)
 
 
-def telegram_publisher(fake: FakeTelegramBot) -> TelegramPublisher:
-    return TelegramPublisher(cast(TelegramBot, fake))
+def telegram_publisher(fake: FakeTelegramBot) -> Sender:
+    """The Telegram front-end's sender, which publishes the posts (no store needed)."""
+    return Sender(cast(TelegramBot, fake), TelegramLimits(),
+                  cast(ButtonData, None))
 
 
 def caused_by(err: Exception, cause: Exception) -> Exception:

@@ -22,12 +22,12 @@ from bot.core import SORRY, Core
 from bot.frontends.telegram.addressing import PRIVACY_HINT
 from bot.frontends.telegram.app import (
     CORE,
-    OUTBOX,
+    SENDER,
     USERNAME,
     build_application,
     register_menu,
 )
-from bot.messages import Context
+from bot.messages import Context, Incoming
 from bot.settings import Settings
 from tests.conftest import TEST_PLAN
 from workflows.plan import Plan
@@ -170,7 +170,7 @@ def message(text: str | None = "", *, user: int = ANNA, chat_id: int = TEAM,
 async def feed(app: Application, **update: Any) -> None:  # type: ignore[type-arg]
     """Handle one update and wait for everything it sends, in the background too."""
     await app.process_update(Update.de_json({"update_id": next(_update_ids), **update}, app.bot))
-    await app.bot_data[OUTBOX].flush()
+    await app.bot_data[SENDER].flush()
 
 
 async def say(app: Application, text: str, **fields: Any) -> dict[str, Any]:  # type: ignore[type-arg]
@@ -345,6 +345,31 @@ async def test_pressing_undo_answers_and_edits_the_confirmation(
     assert store.updates()[0].withdrawn
 
 
+async def test_button_data_beyond_telegrams_64_bytes_travels_as_a_key(
+    app: Application, fake: FakeRequest, store: Store  # type: ignore[type-arg]
+) -> None:
+    # A report whose message id is long (as a Matrix event id is): its undo button's
+    # data does not fit into Telegram's callback_data.
+    long_id = "$" + "x" * 80
+    core: Core = app.bot_data[CORE]
+    replies = core.handle(Incoming(text="AP3: Einladungen verschickt, 60 %", chat_id=str(TEAM),
+                                   user_id=str(ANNA), user_name="Anna Schmidt",
+                                   message_id=long_id), NOW)
+    assert replies[0].buttons[0].data == f"undo:{long_id}"
+    await app.bot_data[SENDER].replies(str(TEAM), replies)
+    [sent] = fake.sent()
+    [[button]] = sent["reply_markup"]["inline_keyboard"]
+    assert button["callback_data"].startswith("#")
+    assert len(button["callback_data"].encode()) <= 64
+
+    await feed(app, callback_query=callback_query(fake, button["callback_data"], ANNA))
+    assert fake.sent("answerCallbackQuery")[-1]["text"] == "Zurückgenommen."
+    assert store.updates()[0].withdrawn
+    # A key nobody gave out changes nothing and says so.
+    await feed(app, callback_query=callback_query(fake, "#" + "0" * 32, ANNA))
+    assert "kenne ich nicht" in fake.sent("answerCallbackQuery")[-1]["text"]
+
+
 async def test_edited_command_gets_no_answer(
     app: Application, fake: FakeRequest  # type: ignore[type-arg]
 ) -> None:
@@ -507,9 +532,10 @@ async def test_apology_that_cannot_be_sent_is_logged(
 
     monkeypatch.setattr(Store, "marks", broken)
     fake.failures["sendMessage"] = (403, "Forbidden: bot was kicked from the supergroup chat")
-    with caplog.at_level(logging.WARNING, logger="bot.frontends.telegram.app"):
+    with caplog.at_level(logging.WARNING, logger="bot.frontends.telegram.sending"):
         await say(app, "/status AP3")
-    assert any("could not send the apology" in r.getMessage() for r in caplog.records)
+    assert any("could not send to chat" in r.getMessage() and "kicked" in r.getMessage()
+               for r in caplog.records)
 
 
 async def test_chart_that_cannot_be_drawn_arrives_as_the_text_timeline(

@@ -40,7 +40,7 @@ PREFIX = "apbot-"  # the storage names its backups after the main file: apbot-<d
 SAFETY_MARK = "vor-wiederherstellung"
 # Tables of apbot.json whose entries are kept from the state before, by the field that
 # names an entry: the backup's entries that the state before lacks are kept too.
-CARRIED = {"posts": "key", "chats": "old", "calendar": "uid"}
+CARRIED = {"posts": "key", "chats": "old", "calendar": "uid", "buttons": "key"}
 _NAME = re.compile(rf"{PREFIX}(\d{{4}}-\d{{2}}-\d{{2}})(?:-{SAFETY_MARK}-(\d{{6}}))?")
 
 

@@ -253,6 +253,7 @@ class Store:
         self._meta = db.table("meta")
         self._posts = db.table("posts")
         self._chats = db.table("chats")
+        self._buttons = db.table("buttons")
         self._plan_proposals = db.table("plan_proposals")
         self._plan_changes = db.table("plan_changes")
         self._calendar = db.table("calendar")
@@ -637,6 +638,16 @@ class Store:
     def chat_migrations(self) -> dict[ChatId, ChatId]:
         """Each chat that continues under a new id, and that id (old → new)."""
         return {_text_id(doc["old"]): _text_id(doc["new"]) for doc in self._chats.all()}
+
+    def keep_button_data(self, key: str, data: str, now: datetime) -> None:
+        """A button's data too long for its messenger, kept under the short `key` it sends
+        instead (Telegram takes 64 bytes), so that the button works after a restart too."""
+        self._write(now)
+        self._buttons.upsert({"key": key, "data": data}, Query().key == key)
+
+    def button_data(self, key: str) -> str | None:
+        doc = self._buttons.get(Query().key == key)
+        return str(doc["data"]) if isinstance(doc, dict) and "data" in doc else None
 
     # -- plan changes --------------------------------------------------------
 

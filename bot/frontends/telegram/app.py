@@ -9,18 +9,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
-from telegram import (
-    Bot,
-    BotCommand,
-    CallbackQuery,
-    Document,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    Message,
-    ReplyParameters,
-    Update,
-)
-from telegram.constants import ParseMode
+from telegram import Bot, BotCommand, CallbackQuery, Document, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -34,18 +23,10 @@ from bot.core import SORRY, Core, is_workbook
 from bot.files import preload_chart
 from bot.frontends.calendar_server import CalendarServer, start_calendar_server
 from bot.frontends.inbox import Event, Inbox
-from bot.frontends.outbox import Attempt, Outbox
 from bot.frontends.telegram.addressing import PRIVACY_HINT, read_addressing
+from bot.frontends.telegram.limits import TelegramLimits
 from bot.frontends.telegram.members import Members
-from bot.frontends.telegram.send import (
-    TELEGRAM,
-    TelegramLimits,
-    TelegramPublisher,
-    send_file,
-    send_text,
-    telegram_chat,
-    with_retry,
-)
+from bot.frontends.telegram.sending import TELEGRAM, ButtonData, Sender
 from bot.messages import ButtonPress, Clock, Incoming, Reply, SentFile, system_clock
 from bot.post_scheduler import PostScheduler
 from bot.posts import compose
@@ -57,7 +38,7 @@ from workflows.schedule import PostRunner
 log = logging.getLogger(__name__)
 CORE = "core"
 CLOCK = "clock"
-OUTBOX = "outbox"
+SENDER = "sender"
 SCHEDULER = "scheduler"
 MEMBERS = "members"
 CALENDAR = "calendar"
@@ -128,34 +109,16 @@ def to_incoming(message: Message, bot_id: int, username: str | None,
     )
 
 
-def markup(reply: Reply) -> InlineKeyboardMarkup | None:
-    if not reply.buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in reply.buttons]]
-    )
-
-
-async def send_replies(outbox: Outbox, message: Message, replies: list[Reply],
+async def send_replies(sender: Sender, message: Message, replies: list[Reply],
                        tracking: Tracking | None = None) -> None:
-    """Hand the core's replies to the outbox: texts at once if possible, files later.
-
-    With `tracking` (the message came through the inbox), parts delivered before a
-    restart are not sent again, and each part is noted as it goes out.
-    """
-    bot, chat_id = message.get_bot(), str(message.chat.id)
+    """The core's replies to `message`; with `tracking` (it came through the inbox), parts
+    delivered before a restart are not sent again, and each is noted as it goes out."""
     # In groups the answer quotes the question, so it is clear whom it answers.
-    quote = (ReplyParameters(message.message_id, allow_sending_without_reply=True)
-             if message.chat.type != "private" else None)
-    parts = [(i, reply) for i, reply in enumerate(replies)
-             if tracking is None or i not in tracking.event.sent]
-    if any(reply.attachment is not None for _, reply in parts):
-        # A file may take a while to draw: it and whatever follows it wait in the background.
-        outbox.later(chat_id, [noted(tracking, i, partial(deliver, bot, chat_id, reply, quote))
-                               for i, reply in parts])
-        return
-    await outbox.send(chat_id, [noted(tracking, i, text_attempt(bot, chat_id, reply, quote))
-                                for i, reply in parts])
+    quote = str(message.message_id) if message.chat.type != "private" else None
+    await sender.replies(str(message.chat.id), replies, quote,
+                         skip=tracking.event.sent if tracking else (),
+                         delivered=partial(tracking.inbox.sent, tracking.event)
+                         if tracking else None)
 
 
 @dataclass(frozen=True)
@@ -166,37 +129,11 @@ class Tracking:
     event: Event
 
 
-def noted(tracking: Tracking | None, part: int, send: Attempt) -> Attempt:
-    """`send`, and once it succeeded, the part noted as delivered in the inbox."""
-    if tracking is None:
-        return send
-
-    async def run() -> object:
-        result = await send()
-        tracking.inbox.sent(tracking.event, part)
-        return result
-    return run
-
-
-def text_attempt(bot: Bot, chat_id: ChatId, reply: Reply, quote: ReplyParameters | None) -> Attempt:
-    """One try at sending a text reply, with its button if it has one."""
-    return partial(bot.send_message, telegram_chat(chat_id), reply.text, parse_mode=ParseMode.HTML,
-                   reply_markup=markup(reply), reply_parameters=quote)
-
-
-async def deliver(bot: Bot, chat_id: ChatId, reply: Reply, quote: ReplyParameters | None) -> None:
-    """One reply, retries included."""
-    if reply.attachment is not None:
-        await send_file(bot, chat_id, reply.attachment)
-    else:
-        await with_retry(text_attempt(bot, chat_id, reply, quote))
-
-
 async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Every update goes through here: convert, ask the core, send what it says."""
     core: Core = context.bot_data[CORE]
     if update.callback_query is not None:
-        await on_button(core, context.bot_data[OUTBOX], update.callback_query,
+        await on_button(core, context.bot_data[SENDER], update.callback_query,
                         context.bot_data[CLOCK], context.bot_data)
         return
     message = update.message or update.edited_message
@@ -213,7 +150,7 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                            edited=update.edited_message is not None)
     if incoming is None:
         return
-    outbox, tracking = context.bot_data[OUTBOX], context.bot_data.get(TRACKING)
+    sender, tracking = context.bot_data[SENDER], context.bot_data.get(TRACKING)
     if incoming.chat_type == "private":
         incoming = replace(incoming, team_member=await in_team(context.bot_data, context.bot,
                                                                incoming.user_id))
@@ -223,10 +160,10 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             incoming = replace(incoming, file=await download(document))
         except (TelegramError, ValueError) as err:
             log.warning("could not fetch %s: %s", document.file_name, err)
-            await send_replies(outbox, message, [Reply(str(err) if isinstance(err, ValueError)
+            await send_replies(sender, message, [Reply(str(err) if isinstance(err, ValueError)
                                                        else DOWNLOAD_FAILED)], tracking)
             return
-    await send_replies(outbox, message, core.handle(incoming, clock()), tracking)
+    await send_replies(sender, message, core.handle(incoming, clock()), tracking)
 
 
 async def in_team(bot_data: dict[str, Any], bot: Bot, user_id: UserId) -> bool:
@@ -252,26 +189,26 @@ async def download(document: Document) -> SentFile:
     return SentFile(document.file_name or "plan.xlsx", bytes(await file.download_as_bytearray()))
 
 
-async def on_button(core: Core, outbox: Outbox, query: CallbackQuery, clock: Clock,
+async def on_button(core: Core, sender: Sender, query: CallbackQuery, clock: Clock,
                     bot_data: dict[str, Any]) -> None:
-    """A press on "Rückgängig": the core decides, we answer and update the message."""
+    """A press on a button: the core decides, we answer and update the message."""
     message = query.message
-    if message is None or query.data is None:
-        await query.answer()
+    data = sender.buttons.unpack(query.data) if query.data is not None else None
+    if message is None or data is None:
+        await query.answer("Diese Schaltfläche kenne ich nicht (mehr)." if message else None)
         return
     private = message.chat.type == "private"
     chat_id, user_id = str(message.chat.id), str(query.from_user.id)
-    press = ButtonPress(query.data, chat_id, user_id, query.from_user.full_name,
+    press = ButtonPress(data, chat_id, user_id, query.from_user.full_name,
                         user_handle=query.from_user.username,
                         team_member=private and await in_team(bot_data, query.get_bot(),
                                                               user_id))
     result = core.press(press, clock())
     await query.answer(result.notice)
     if result.new_text is not None:
-        await outbox.send(chat_id, [partial(
-            query.edit_message_text, result.new_text, parse_mode=ParseMode.HTML)])
+        await sender.edit(chat_id, str(message.message_id), result.new_text)
     for chat_id, reply in result.posts:
-        await outbox.send(chat_id, [text_attempt(query.get_bot(), chat_id, reply, None)])
+        await sender.text(chat_id, reply)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -279,15 +216,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("handler failed", exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat is not None:
         # In the background: the apology must not hold up the next update.
-        chat_id = str(update.effective_chat.id)
-        context.bot_data[OUTBOX].later(chat_id, [partial(apologise, context.bot, chat_id)])
-
-
-async def apologise(bot: Bot, chat_id: ChatId) -> None:
-    try:
-        await send_text(bot, chat_id, SORRY)
-    except TelegramError as err:
-        log.warning("could not send the apology: %s", err)
+        context.bot_data[SENDER].notify(str(update.effective_chat.id), SORRY)
 
 
 def tell_admins(app: Application, text: str) -> None:  # type: ignore[type-arg]
@@ -297,7 +226,7 @@ def tell_admins(app: Application, text: str) -> None:  # type: ignore[type-arg]
     targets: list[ChatId | None] = [*sorted(core.ctx.settings.admin_ids)] or [team_chat(core.ctx)]
     for chat_id in targets:
         if chat_id is not None:
-            app.bot_data[OUTBOX].later(chat_id, [partial(send_notice, app.bot, chat_id, text)])
+            app.bot_data[SENDER].notify(chat_id, esc(text))
 
 
 def hand_out_notices(app: Application) -> None:  # type: ignore[type-arg]
@@ -307,13 +236,6 @@ def hand_out_notices(app: Application) -> None:  # type: ignore[type-arg]
         tell_admins(app, notice)
 
 
-async def send_notice(bot: Bot, chat_id: ChatId, text: str) -> None:
-    try:
-        await send_text(bot, chat_id, esc(text))
-    except TelegramError as err:  # e.g. the admin never opened a chat with the bot
-        log.warning("could not tell chat %s: %s (%s)", chat_id, text, err)
-
-
 async def start_posting(app: Application) -> None:  # type: ignore[type-arg]
     """Run the post scheduler inside the bot's event loop."""
     core: Core = app.bot_data[CORE]
@@ -321,7 +243,7 @@ async def start_posting(app: Application) -> None:  # type: ignore[type-arg]
     runner = PostRunner(core.ctx.store, core.ctx.plan, core.ctx.settings.timezone,
                         lambda: team_chat(app.bot_data[CORE].ctx),
                         lambda post, late, now: compose(app.bot_data[CORE].ctx, post, late, now),
-                        TelegramPublisher(app.bot), up_since=clock())
+                        app.bot_data[SENDER], up_since=clock())
     scheduler = PostScheduler(runner, clock, notify=partial(tell_admins, app))
     core.plan_listeners.append(scheduler.replan)
     core.post_listeners.append(scheduler.look_now)
@@ -416,7 +338,7 @@ def file_url_of(api_base_url: str) -> str:
 
 
 def build_application(core: Core, clock: Clock | None = None) -> Application:  # type: ignore[type-arg]
-    """The bot, its handlers and its outbox; fetching updates is in `polling`."""
+    """The bot, its handlers and its sender; fetching updates is in `polling`."""
     settings = core.ctx.settings
     if not settings.token:
         raise ValueError("no token")
@@ -440,7 +362,8 @@ def build_application(core: Core, clock: Clock | None = None) -> Application:  #
     )
     app.bot_data[CORE] = core
     app.bot_data[CLOCK] = clock or system_clock(settings.timezone)
-    app.bot_data[OUTBOX] = Outbox(limits)
+    app.bot_data[SENDER] = Sender(app.bot, limits, ButtonData(core.ctx.store,
+                                                              app.bot_data[CLOCK]))
     app.bot_data[MEMBERS] = Members()
     app.add_handler(TypeHandler(Update, on_update))
     app.add_error_handler(on_error)

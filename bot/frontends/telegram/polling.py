@@ -25,7 +25,7 @@ from bot.core import Core
 from bot.frontends.inbox import MAX_ATTEMPTS, Event, Inbox
 from bot.frontends.stopping import Stopping, pause, stop_on_signals, unless_stopping
 from bot.frontends.telegram.app import (
-    OUTBOX,
+    SENDER,
     TRACKING,
     Tracking,
     build_application,
@@ -100,7 +100,7 @@ async def serve(app: Application, inbox: Inbox, stopping: asyncio.Event,  # type
     finally:
         await stop_calendar(app)
         await stop_posting(app, grace)
-        await app.bot_data[OUTBOX].close(grace)
+        await app.bot_data[SENDER].close(grace)
         await app.shutdown()
 
 
@@ -152,7 +152,7 @@ async def handle(app: Application, inbox: Inbox, event: Event,  # type: ignore[t
     finally:
         app.bot_data.pop(TRACKING, None)
     chat = str(update.effective_chat.id) if update.effective_chat is not None else None
-    app.bot_data[OUTBOX].then(chat, lambda: inbox.done(event))
+    app.bot_data[SENDER].then(chat, lambda: inbox.done(event))
     hand_out_notices(app)
 
 

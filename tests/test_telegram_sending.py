@@ -1,17 +1,20 @@
-"""Sending replies: Telegram's limits as sliding windows, and the outbox that decides
-whether a reply goes at once (from the handler) or waits in the background."""
+"""Sending to Telegram: its limits as sliding windows, the outbox that decides whether a
+reply goes at once (from the handler) or waits in the background, and button data."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from telegram.error import BadRequest, NetworkError, TimedOut
 
-from bot.frontends.outbox import Attempt, Outbox
-from bot.frontends.telegram.send import SlidingWindow, TelegramLimits
+from bot.frontends.telegram.limits import SlidingWindow, TelegramLimits
+from bot.frontends.telegram.sending import Attempt, ButtonData, Outbox
+from workflows.store import Store
 
 TEAM, OTHER_GROUP, PRIVATE = -100123, -100456, 1001
 
@@ -251,3 +254,23 @@ async def test_then_runs_after_what_waits_for_the_chat(outbox: Outbox) -> None:
     gate.set()
     await outbox.flush()
     assert order == ["nothing waits: at once", "other chat: at once", "reply", "done"]
+
+
+# -- button data ---------------------------------------------------------------------------
+
+
+def test_button_data_within_64_bytes_travels_as_it_is_and_longer_as_a_kept_key(
+        tmp_path: Path) -> None:
+    now = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+    store = Store.open(tmp_path, now)
+    buttons = ButtonData(store, lambda: now)
+    assert buttons.pack("undo:1234") == "undo:1234" == buttons.unpack("undo:1234")
+    long = "undo:$" + "ä" * 40  # 86 bytes in UTF-8
+    key = buttons.pack(long)
+    assert key.startswith("#") and len(key.encode()) <= 64
+    assert buttons.pack(long) == key  # the same data, the same key
+    store.close()
+    again = Store.open(tmp_path, now)  # after a restart the button still works
+    assert ButtonData(again, lambda: now).unpack(key) == long
+    assert ButtonData(again, lambda: now).unpack("#unknown") is None
+    again.close()
