@@ -567,6 +567,15 @@ async def test_an_upgraded_team_room_is_followed(world: World) -> None:
     async with Member(world.server, world.anna) as anna:  # admins: those of the new room
         asked = await anna.say(new, "/vorschau")
         assert "Geplante Beiträge" in body(await anna.answer(new, to=asked))
+    # The check names the new room for the setting.
+    code, text = check_output({"APBOT_MATRIX_HOMESERVER": world.server.url,
+                               "APBOT_MATRIX_USER": world.bot_user.user_id,
+                               "APBOT_MATRIX_ACCESS_TOKEN": world.bot_user.access_token,
+                               "APBOT_TEAM_CHAT_ID": old})
+    assert code == 0, text
+    assert (f"⚠️ Der Team-Raum wurde durch einen neuen Raum ersetzt (Raum-Upgrade): {new}; "
+            f"apbot ist schon dort und postet dort. Was tun: APBOT_TEAM_CHAT_ID={new} "
+            "eintragen.") in text, text
     data = Path(world.bot.env["APBOT_DATA_DIR"])
     store = Store.open(data, datetime.now(BERLIN), read_only=True)
     try:

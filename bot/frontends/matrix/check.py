@@ -15,6 +15,7 @@ from urllib.parse import quote
 import httpx
 
 from bot.cli.check import HTTP_TIMEOUT, Probe, Row, fail, ok, warn
+from bot.frontends.matrix.events import read_tombstone
 
 CHECK_DEVICE = "apbot check"
 
@@ -141,6 +142,7 @@ def _team_room_rows(probe: Probe, token: str) -> Iterable[Row]:
         name = ""
     shown = f"„{name}“" if name else str(room)
     yield ok(f"apbot ist im Team-Raum {shown} ({len(joined)} Mitglieder)")
+    yield from _upgrade_rows(probe, token, path)
     try:
         _call(probe, "GET", f"{path}/state/m.room.encryption", token)
     except _Failed as err:
@@ -152,3 +154,24 @@ def _team_room_rows(probe: Probe, token: str) -> Iterable[Row]:
         return
     yield fail("Der Team-Raum ist verschlüsselt: dort kann apbot nicht mitlesen.",
                "einen unverschlüsselten Raum anlegen (oder pantalaimon nutzen, siehe README).")
+
+
+def _upgrade_rows(probe: Probe, token: str, path: str) -> Iterable[Row]:
+    """A team room replaced by an upgrade (m.room.tombstone): apbot follows it, but the
+    setting should name the room the team talks in now."""
+    try:
+        content = _call(probe, "GET", f"{path}/state/m.room.tombstone", token)
+    except (httpx.HTTPError, _Failed):
+        return  # 404: not upgraded
+    new = read_tombstone({"type": "m.room.tombstone", "state_key": "", "content": content})
+    if new is None:
+        return
+    try:
+        joined = _call(probe, "GET", f"/_matrix/client/v3/rooms/{quote(new)}/joined_members",
+                       token).get("joined") or {}
+    except (httpx.HTTPError, _Failed):
+        joined = {}
+    there = ("apbot ist schon dort und postet dort" if probe.settings.matrix_user in joined
+             else "apbot tritt bei, sobald er eingeladen ist")
+    yield warn(f"Der Team-Raum wurde durch einen neuen Raum ersetzt (Raum-Upgrade): {new}; "
+               f"{there}.", f"APBOT_TEAM_CHAT_ID={new} eintragen.")
