@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot import agenda, files, meetings, plan_commands, posts, reports
-from bot.messages import Command, Commands, Context, Incoming, local_today
+from bot.messages import Command, Commands, Context, Frontend, Incoming, local_today
 from bot.render import updates_workbook, workbook
 from bot.render.format import esc
 from bot.render.views import plan_view, status_view
@@ -13,7 +13,7 @@ from workflows.progress import latest_progress
 from workflows.queries import ap_status, find_work_package, plan_overview
 
 
-def help_text(commands: Commands) -> str:
+def help_text(commands: Commands, frontend: Frontend) -> str:
     lines = [
         "👋 Ich bin <b>apbot</b>, der Assistent des Koordinierungsteams für den "
         "Arbeits- und Zeitplan Bildungskommunen.",
@@ -38,21 +38,25 @@ def help_text(commands: Commands) -> str:
         "",
         "<b>Fortschritt melden</b> – einfach in die Gruppe schreiben:",
         "„AP3: Einladungen verschickt, 60 %“ · „AP 8 verzögert“ · „Leitbild beschlossen“",
-        "Ich bestätige jede Meldung; „Rückgängig“ oder /rueckgaengig nimmt sie zurück. "
-        "Wo ich unsicher bin, frage ich nach („Speichern“ / „Nein“).",
+        "Ich bestätige jede Meldung; " + ("„Rückgängig“ oder " if frontend.buttons else "")
+        + "/rueckgaengig nimmt sie zurück. Wo ich unsicher bin, frage ich nach"
+        + (" („Speichern“ / „Nein“)." if frontend.buttons else "."),
     ]
+    if frontend.edits:
+        lines.append("Eine Meldung berichtigen: die Nachricht einfach bearbeiten – ich ändere "
+                     "den Eintrag mit.")
     return "\n".join(lines)
 
 
 def make_help(commands: Commands) -> Command:
     def hilfe(ctx: Context, msg: Incoming, args: str, now: datetime) -> str:
-        return help_text(commands)
+        return help_text(commands, ctx.frontend)
 
     return Command("hilfe", hilfe, "Was ich kann, mit Beispielen", aliases=("help",))
 
 
 def start(ctx: Context, msg: Incoming, args: str, now: datetime) -> str:
-    text = "Guten Tag! " + help_text(COMMANDS).removeprefix("👋 ")
+    text = "Guten Tag! " + help_text(COMMANDS, ctx.frontend).removeprefix("👋 ")
     if msg.chat_type != "private" and ctx.frontend.group_hint:
         text += "\n\n" + ctx.frontend.group_hint
     return text

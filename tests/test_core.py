@@ -810,3 +810,11 @@ def test_an_unclear_edit_keeps_the_report_and_says_so(core: Core, store: Store) 
     assert reply.buttons == ()
     assert reply.text.endswith("Die bisherige Meldung bleibt, wie sie war.")
     assert [(u.state, u.withdrawn) for u in store.updates()] == [("läuft", False)]
+
+
+def test_help_speaks_of_what_the_front_end_can_do(core: Core) -> None:
+    chat = answer(core.with_frontend(Frontend()), "/hilfe")
+    assert "„Rückgängig“ oder /rueckgaengig" in chat and "Nachricht einfach bearbeiten" in chat
+    plain = answer(core.with_frontend(Frontend(buttons=False, edits=False)), "/hilfe")
+    assert "„Rückgängig“" not in plain and "„Speichern“" not in plain
+    assert "/rueckgaengig nimmt sie zurück" in plain and "bearbeiten" not in plain

@@ -14,8 +14,9 @@ from bot.render.format import to_plain
 log = logging.getLogger(__name__)
 CONSOLE_CHAT_ID = "0"
 CONSOLE_USER_ID = "0"
-# A terminal takes a text of any length; buttons are pressed with /taste.
-CONSOLE = Frontend("console", max_length=None)
+# A terminal takes a text of any length; buttons are pressed with /taste; a line once
+# sent cannot be edited.
+CONSOLE = Frontend("console", max_length=None, edits=False)
 PRESS = "/taste"  # "/taste plan:ok:3" presses a button in the console
 GREETING = ("apbot – Konsole auf dem Plan „{plan}“.\n"
             "Schreiben Sie z. B. /status AP3, /plan oder /hilfe. Beenden mit Strg+D.")
