@@ -410,7 +410,8 @@ async def test_kill_9_after_the_fetch_and_before_the_reply_answers_once(
                 proxy.hold_while(lambda method, path: method == "PUT" and "/send/" in path)
                 first = await member.say(room, "AP3: Einladungen verschickt, 60 %")
                 await until(lambda: proxy.held)
-                assert waiting(first) and reports("Einladungen verschickt") == 1
+                assert waiting(first)
+                await until(lambda: reports("Einladungen verschickt") == 1)
                 bot.kill()
                 proxy.release()
                 bot.start()
