@@ -291,13 +291,16 @@ def test_summary_is_posted_once_despite_502_answers(tmp_path: Path) -> None:
     plan = plan_with_meeting(tmp_path, MEETING)
     data, log = tmp_path / "data", tmp_path / "bot.log"
     start = seconds_before_summary(2)
-    with FakeBotAPI() as api, BotProcess(api, data, log, now=start, APBOT_PLAN=str(plan)):
+    with FakeBotAPI() as api:
+        # Set before the start: the summary is the group's first message, however slowly
+        # the bot starts.
         api.fail_next("sendMessage", error_code=502, times=2, chat_id=DEFAULT_GROUP_ID)
-        api.wait_for("sendMessage", timeout=30,
-                     predicate=lambda c: c.ok and TITLE in str(c.params.get("text", "")))
-        # Room for a duplicate to show up: one more round trip through the bot.
-        api.push_message("/status AP3")
-        api.wait_for_text("Bildungskonferenzen", chat_id=DEFAULT_GROUP_ID, timeout=10)
+        with BotProcess(api, data, log, now=start, APBOT_PLAN=str(plan)):
+            api.wait_for("sendMessage", timeout=30,
+                         predicate=lambda c: c.ok and TITLE in str(c.params.get("text", "")))
+            # Room for a duplicate to show up: one more round trip through the bot.
+            api.push_message("/status AP3")
+            api.wait_for_text("Bildungskonferenzen", chat_id=DEFAULT_GROUP_ID, timeout=10)
     failed = [c for c in api.calls("sendMessage")
               if c.status == 502 and TITLE in str(c.params.get("text", ""))]
     assert len(failed) == 2, "both 502 answers hit the summary"
