@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import struct
 import zlib
 from collections.abc import Iterator
@@ -25,7 +26,7 @@ from bot.core import Core
 from bot.files import gantt_attachment, preload_chart
 from bot.frontends.console import Console
 from bot.messages import Incoming, Reply
-from bot.render.chart_worker import ChartWorker, draw_chart
+from bot.render.chart_worker import NICENESS, ChartWorker, draw_chart
 from bot.render.gantt import (
     FULL_WIDTH,
     OVERDUE,
@@ -422,6 +423,9 @@ def test_the_chart_worker_process_draws_and_ends_with_its_pipe(plan: Plan, store
         assert assert_valid_png(data, PHONE_WIDTH) == png_size(render_request(request))
         proc = worker._proc
         assert proc is not None and proc.stdin is not None
+        # It yields the CPU to the bot: its priority is lower (a higher nice value).
+        assert os.getpriority(os.PRIO_PROCESS, proc.pid) == min(
+            os.getpriority(os.PRIO_PROCESS, 0) + NICENESS, 19)
         proc.stdin.close()  # what happens when the bot stops or dies: the worker ends
         assert proc.wait(timeout=30) == 0
         with pytest.raises(RuntimeError):

@@ -8,6 +8,10 @@ core while the bot loads its data, and draws what it is sent. Requests and PNGs 
 length-prefixed pickles over the worker's stdin and stdout; when the bot's end of the
 pipe closes (it stopped or died), the worker ends.
 
+The worker runs at a lower CPU priority (`NICENESS`): on a machine with two cores its
+import and the day's chart, drawn right after start-up, would otherwise take CPU time
+from the bot and slow the answers of its first seconds; on an idle core it runs as fast.
+
 Without a running worker (console, command line, tests), or if it fails, charts are drawn
 in the calling process as before. Charts already drawn are kept by request (`draw_chart`),
 so the chart drawn at start-up answers the first /zeitplan.
@@ -26,13 +30,15 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-from bot.render.timeline import ChartRequest
+if TYPE_CHECKING:  # the worker lowers its priority before it imports the plan's modules
+    from bot.render.timeline import ChartRequest
 
 log = logging.getLogger(__name__)
 HEADER = struct.Struct(">Q")
 TIMEOUT = 120.0  # seconds for one chart before the worker is given up
+NICENESS = 10  # how much lower the worker's CPU priority is than the bot's
 
 
 def _send(stream: BinaryIO, payload: object) -> None:
@@ -214,7 +220,16 @@ def serve(requests: BinaryIO, answers: BinaryIO) -> None:
         _send(answers, answer)
 
 
+def lower_priority(increment: int = NICENESS) -> None:
+    """Yield the CPU to the bot whenever both want it (best effort: never fatal)."""
+    try:
+        os.nice(increment)
+    except OSError as err:
+        log.warning("the chart worker keeps its priority (%s)", err)
+
+
 def main() -> None:
+    lower_priority()  # first: the imports below cost CPU time too
     # Our stdout is the pipe to the bot: anything a library prints goes to stderr instead.
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
