@@ -280,6 +280,13 @@ BROKEN_RECORDS: dict[str, tuple[Any, str]] = {
     "text-a-list": (lambda d: d.update(text=["x"]), "Feld 'text' hat den falschen Typ"),
     "withdrawn-missing": (lambda d: d.pop("withdrawn"), "Feld 'withdrawn' fehlt"),
     "forwarded-a-number": (lambda d: d.update(forwarded_from=3), "'forwarded_from'"),
+    # Fields that may hold None must still be there (start-up's quick check tells apart).
+    "percent-missing": (lambda d: d.pop("percent"), "Feld 'percent' fehlt"),
+    "state-missing": (lambda d: d.pop("state"), "Feld 'state' fehlt"),
+    "message-id-missing": (lambda d: d.pop("message_id"), "Feld 'message_id' fehlt"),
+    "percent-a-text": (lambda d: d.update(percent="50"), "Feld 'percent' hat den falschen Typ"),
+    "author-id-a-list": (lambda d: d.update(author_id=[1]), "'author_id' hat den falschen Typ"),
+    "withdrawn-by-a-float": (lambda d: d.update(withdrawn_by=1.5), "'withdrawn_by'"),
     "unknown-type": (lambda d: d.update(type="notiz"), "unbekannte Art 'notiz'"),
     "no-type": (lambda d: d.pop("type"), "unbekannte Art None"),
 }

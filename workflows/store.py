@@ -104,6 +104,10 @@ def _author(user_id: UserId, name: str) -> Author:
     return Author(user_id, name)
 
 
+def _record_id(item: tuple[int, Record]) -> int:
+    return item[0]
+
+
 class _BadRecord(Exception):
     """A log document that lacks a field or holds a wrong type; the message says which."""
 
@@ -131,6 +135,8 @@ _ID_FIELDS = {"log": ("author_id", "chat_id", "message_id", "withdrawn_by"),
 
 def _text_id(value: Any) -> Any:
     """An id as schema 2 stores it: numbers become their decimal text (bools are no ids)."""
+    if type(value) is str or value is None:  # nearly always: read once per record
+        return value
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
@@ -170,15 +176,37 @@ def _day(doc: Any) -> date:
         raise _BadRecord(f"Feld 'reached_on' ist kein Datum: {doc['reached_on']!r}") from None
 
 
+_MISSING = object()  # a required field that may be None, absent
+
+
+def _is_id(value: Any) -> bool:
+    return type(value) is str or type(value) is int
+
+
 def _update_from(doc: Any, doc_id: int) -> Update:
-    _check(doc, _UPDATE_FIELDS)
+    # Start-up reads every record: the usual document is checked with a few exact type
+    # tests; only one that fails them goes through `_check`, which names what is wrong.
+    get = doc.get
+    author_id, chat_id, message_id, withdrawn_by = (
+        get("author_id"), get("chat_id"), get("message_id", _MISSING), get("withdrawn_by"))
+    state, percent = get("state", _MISSING), get("percent", _MISSING)
+    forwarded_from = get("forwarded_from")
+    if not (type(get("ap")) is str and type(get("text")) is str
+            and type(get("author_name")) is str and type(get("at")) is str
+            and type(get("withdrawn")) is bool and _is_id(author_id) and _is_id(chat_id)
+            and (message_id is None or _is_id(message_id))
+            and (withdrawn_by is None or _is_id(withdrawn_by))
+            and (state is None or type(state) is str)
+            and (percent is None or type(percent) is int)
+            and (forwarded_from is None or type(forwarded_from) is str)):
+        _check(doc, _UPDATE_FIELDS)
     return Update(
         ap=doc["ap"], text=doc["text"],
-        author=_author(_text_id(doc["author_id"]), doc["author_name"]),
-        chat_id=_text_id(doc["chat_id"]), message_id=_text_id(doc["message_id"]),
-        at=_moment(doc), state=doc["state"], percent=doc["percent"],
-        forwarded_from=doc.get("forwarded_from"), withdrawn=doc["withdrawn"],
-        withdrawn_by=_text_id(doc.get("withdrawn_by")), id=doc_id,
+        author=_author(_text_id(author_id), doc["author_name"]),
+        chat_id=_text_id(chat_id), message_id=_text_id(message_id),
+        at=_moment(doc), state=state, percent=percent,
+        forwarded_from=forwarded_from, withdrawn=doc["withdrawn"],
+        withdrawn_by=_text_id(withdrawn_by), id=doc_id,
     )
 
 
@@ -272,15 +300,30 @@ class Store:
     def _reindex(self) -> None:
         """Rebuild the in-memory log from what TinyDB holds (after open or a failed write)."""
         self._db.clear_cache()
-        records = sorted(self._parsed(name, doc_id, doc)
-                         for name, table in self._storage.log_tables()
-                         for doc_id, doc in table.items())
         _author.cache_clear()
+        records = [self._parsed(name, doc_id, doc)
+                   for name, table in self._storage.log_tables()
+                   for doc_id, doc in table.items()]
+        records.sort(key=_record_id)  # the chunk files hold them nearly in order already
         self._records, self._by_ap, self._by_message, self._mark_ids = {}, {}, {}, []
         self._newest_first = {}
         self._last_id = 0
+        # What `_index` does for one new record, for all of them at once (this runs for
+        # every stored record at start-up).
+        by_ap, by_message, marks = self._by_ap, self._by_message, self._mark_ids
         for record_id, record in records:
-            self._index(record_id, record)
+            if type(record) is Update:
+                by_ap.setdefault(record.ap, []).append(record_id)
+            else:
+                marks.append(record_id)
+            if record.message_id is not None:
+                by_message.setdefault((record.chat_id, record.message_id), []).append(record_id)
+        self._records = dict(records)
+        if len(self._records) != len(records):  # an id twice: the later one counts, as before
+            self._records, self._by_ap, self._by_message, self._mark_ids = {}, {}, {}, []
+            for record_id, record in records:
+                self._index(record_id, record)
+        self._last_id = records[-1][0] if records else 0
 
     def _parsed(self, table: str, doc_id: str, doc: Any) -> tuple[int, Record]:
         """A log document as a record; StoreCorruptError naming its file if it is none."""
