@@ -142,10 +142,15 @@ def run(args: argparse.Namespace, settings: Settings, telegram: bool, clock: Clo
         read_only = args.mode in (*LISTINGS, *EXPORT_MODES) or plan_read_only(args)
         if telegram or matrix:  # first, so that it imports matplotlib while the data loads
             start_chart_worker()
-        core = open_core(settings, clock(), read_only=read_only)
         # The loaded history lives as long as the process: keep the garbage collector
-        # from walking tens of thousands of records again and again.
-        gc.freeze()
+        # from walking tens of thousands of records again and again, while they are read
+        # (no cycles to collect there) and afterwards.
+        gc.disable()
+        try:
+            core = open_core(settings, clock(), read_only=read_only)
+        finally:
+            gc.freeze()
+            gc.enable()
     except (PlanError, StoreError) as err:
         print(f"apbot startet nicht: {err}", file=sys.stderr)
         return EXIT_CONFIG
