@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -113,3 +114,61 @@ def test_marks_that_cannot_be_written_are_logged_not_raised(
     inbox.done(event)
     assert "No space left on device" in caplog.text
     assert len(inbox) == 0
+
+
+class CountingFsync:
+    """os.fsync that counts its calls on one file (and still syncs)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.calls = 0
+        self._fsync = os.fsync
+
+    def __call__(self, fd: int) -> None:
+        if Path(os.readlink(f"/proc/self/fd/{fd}")) == self.path:
+            self.calls += 1
+        self._fsync(fd)
+
+
+def test_a_batch_not_yet_answered_is_synced_before_it_is_acknowledged(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fsync = CountingFsync(tmp_path / "inbox.jsonl")
+    monkeypatch.setattr(bot.frontends.inbox.os, "fsync", fsync)
+    inbox = Inbox(tmp_path / "inbox.jsonl")
+    first, second = inbox.add(batch(1, 2), cursor="3")
+    inbox.start(first)
+    inbox.sent(first, 0)
+    inbox.done(first)  # the second is still waiting (its reply in the background)
+    inbox.sync_unanswered()
+    assert fsync.calls == 1
+    inbox.sync_unanswered()  # nothing fetched since: nothing to do
+    assert fsync.calls == 1
+    inbox.sent(second, 0)
+    inbox.done(second)
+    inbox.add(batch(3), cursor="4")
+    inbox.sync_unanswered()  # a new event waits again
+    assert fsync.calls == 2
+    inbox.sync()  # (Matrix: everything, always)
+    assert fsync.calls == 2  # nothing new written since
+
+
+def test_an_answered_batch_needs_no_sync_before_it_is_acknowledged(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "inbox.jsonl"
+    fsync = CountingFsync(path)
+    monkeypatch.setattr(bot.frontends.inbox.os, "fsync", fsync)
+    inbox = Inbox(path)
+    inbox.sync_unanswered()
+    for key in (1, 2, 3):
+        [event] = inbox.add(batch(key), cursor=str(key + 1))
+        inbox.start(event)
+        inbox.sent(event, 0)
+        inbox.done(event)
+        inbox.sync_unanswered()  # answered: Telegram may forget it, nothing is lost
+    assert fsync.calls == 0
+    inbox.sync()  # a cursor that resumes (Matrix) is synced as before
+    assert fsync.calls == 1
+    # The lines were written all the same (a kill -9 keeps them: the page cache).
+    inbox.close()
+    again = Inbox(path)
+    assert again.cursor == "4" and not again.pending()

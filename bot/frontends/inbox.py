@@ -20,6 +20,13 @@ Lines are written without an fsync each; `sync()` makes them durable and is call
 before the next acknowledgement, so what the messenger forgets is always on disk. A
 kill -9 keeps unsynced lines anyway (they are in the page cache); a power cut may lose
 the newest `sent`/`done` lines, which then repeats a reply, never loses one.
+
+A messenger that forgets what it was told is acknowledged (Telegram) needs less:
+`sync_unanswered()` syncs only when an event fetched since the last sync is not done.
+When every one of them is answered, nothing it forgets is lost even if the lines go
+with a power cut: the answers went out, and the reports in them are in the store, which
+syncs each before confirming it. (A cursor that resumes from where it points, like
+Matrix's sync token, would replay what was answered if its line were lost: `sync()`.)
 """
 
 from __future__ import annotations
@@ -61,6 +68,7 @@ class Inbox:
         self._fd: int | None = None
         self._size = 0
         self._dirty = False
+        self._unsynced: set[str] = set()  # keys of events added since the last sync
         self._load()
 
     # -- reading ---------------------------------------------------------------------
@@ -135,6 +143,7 @@ class Inbox:
         self.cursor = cursor
         for event in fresh:
             self._events[event.key] = event
+            self._unsynced.add(event.key)
         return fresh
 
     def start(self, event: Event) -> None:
@@ -161,6 +170,15 @@ class Inbox:
         if self._dirty and self._fd is not None:
             os.fsync(self._fd)
             self._dirty = False
+        self._unsynced.clear()
+
+    def sync_unanswered(self) -> None:
+        """Before acknowledging to a messenger that then forgets (Telegram): sync only if
+        an event fetched since the last sync is still waiting (see the module's text)."""
+        if any(key in self._events for key in self._unsynced):
+            self.sync()
+        else:
+            self._unsynced.clear()
 
     def close(self) -> None:
         if self._fd is not None:

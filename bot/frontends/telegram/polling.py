@@ -86,7 +86,8 @@ async def serve(app: Application, inbox: Inbox, stopping: asyncio.Event,  # type
         offset = int(inbox.cursor) if inbox.cursor else None
         while not stopping.is_set():
             try:
-                inbox.sync()  # what the next getUpdates acknowledges must be on disk
+                # What the next getUpdates acknowledges must be on disk, unless answered.
+                inbox.sync_unanswered()
             except OSError as err:
                 log.error("could not sync the inbox (%s)", err)
             try:
