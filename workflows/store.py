@@ -184,29 +184,39 @@ def _is_id(value: Any) -> bool:
 
 
 def _update_from(doc: Any, doc_id: int) -> Update:
-    # Start-up reads every record: the usual document is checked with a few exact type
-    # tests; only one that fails them goes through `_check`, which names what is wrong.
+    # Start-up reads every record (10 µs each would be half a second at 50k): the usual
+    # document is checked with a few exact type tests; only one that fails them goes
+    # through `_check`, which names what is wrong.
     get = doc.get
+    ap, text, author_name, at, withdrawn = (
+        get("ap"), get("text"), get("author_name"), get("at"), get("withdrawn"))
     author_id, chat_id, message_id, withdrawn_by = (
         get("author_id"), get("chat_id"), get("message_id", _MISSING), get("withdrawn_by"))
     state, percent = get("state", _MISSING), get("percent", _MISSING)
     forwarded_from = get("forwarded_from")
-    if not (type(get("ap")) is str and type(get("text")) is str
-            and type(get("author_name")) is str and type(get("at")) is str
-            and type(get("withdrawn")) is bool and _is_id(author_id) and _is_id(chat_id)
+    if not (type(ap) is str and type(text) is str and type(author_name) is str
+            and type(at) is str and type(withdrawn) is bool
+            and _is_id(author_id) and _is_id(chat_id)
             and (message_id is None or _is_id(message_id))
             and (withdrawn_by is None or _is_id(withdrawn_by))
             and (state is None or type(state) is str)
             and (percent is None or type(percent) is int)
             and (forwarded_from is None or type(forwarded_from) is str)):
         _check(doc, _UPDATE_FIELDS)
+    try:
+        moment = datetime.fromisoformat(at)
+    except ValueError:
+        moment = _moment(doc)  # raises, naming the field
+    if moment.tzinfo is None:
+        moment = _moment(doc)
+    # Positional, in Update's field order (a third faster than by keyword).
     return Update(
-        ap=doc["ap"], text=doc["text"],
-        author=_author(_text_id(author_id), doc["author_name"]),
-        chat_id=_text_id(chat_id), message_id=_text_id(message_id),
-        at=_moment(doc), state=state, percent=percent,
-        forwarded_from=forwarded_from, withdrawn=doc["withdrawn"],
-        withdrawn_by=_text_id(withdrawn_by), id=doc_id,
+        ap, text, _author(author_id if type(author_id) is str else _text_id(author_id),
+                          author_name),
+        chat_id if type(chat_id) is str else _text_id(chat_id),
+        message_id if type(message_id) is str else _text_id(message_id),
+        moment, state, percent, forwarded_from, withdrawn,
+        withdrawn_by if withdrawn_by is None else _text_id(withdrawn_by), doc_id,
     )
 
 
