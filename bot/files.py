@@ -8,7 +8,6 @@ from datetime import date, datetime
 
 from bot.calendar_feed import subscription_command
 from bot.messages import Attachment, Command, Context, Incoming, Reply, local_today
-from bot.render.calendar_export import calendar_file
 from bot.render.chart_worker import draw_chart
 from bot.render.format import esc, short_day
 from bot.render.report_document import report_document
@@ -90,6 +89,9 @@ def preload_chart(ctx: Context, now: datetime) -> Callable[[], None]:
 
 def calendar_attachment(ctx: Context, now: datetime) -> Attachment:
     """All milestones and meetings as an .ics document."""
+    # icalendar only when a calendar is asked for: importing it costs start-up 50 ms.
+    from bot.render.calendar_export import calendar_file
+
     plan = ctx.plan
     data = calendar_file(plan, ctx.store, ctx.settings.timezone, now)
     caption = (f"📅 <b>Kalender</b>: {len(plan.milestones)} Meilensteine (ganztägig) und "

@@ -19,7 +19,6 @@ from collections.abc import Callable
 
 from bot.calendar_feed import FEED_NAME, feed_path, read_secret
 from bot.messages import Clock, Context
-from bot.render.calendar_export import calendar_file
 from workflows.storage import StoreWriteError
 
 log = logging.getLogger(__name__)
@@ -95,6 +94,8 @@ class CalendarServer:
         if (method not in ("GET", "HEAD") or wanted is None
                 or not hmac.compare_digest(path.encode("latin-1"), wanted)):
             return 404, {"Content-Type": "text/plain; charset=utf-8"}, NOT_FOUND
+        from bot.render.calendar_export import calendar_file  # icalendar: not at start-up
+
         try:
             data = calendar_file(ctx.plan, ctx.store, ctx.settings.timezone, self._clock())
         except StoreWriteError as err:
