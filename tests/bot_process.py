@@ -45,7 +45,47 @@ def bot_env(data_dir: Path, api: FakeBotAPI | None = None, **extra: str) -> dict
     return env
 
 
-class BotProcess:
+class ChildProcess:
+    """A `python -m bot` child (through tests.clocked_bot), its output in a log file:
+    launched, stopped with SIGTERM (kill -9 after 15 s), or killed outright."""
+
+    log_path: Path
+    proc: subprocess.Popen[bytes] | None = None
+
+    def _launch(self, env: dict[str, str], now: datetime,
+                preexec_fn: Callable[[], object] | None = None) -> subprocess.Popen[bytes]:
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen([sys.executable, "-m", "tests.clocked_bot"], cwd=REPO,
+                                         env={**env, START_VARIABLE: now.isoformat()},
+                                         stdout=log, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, preexec_fn=preexec_fn)
+        return self.proc
+
+    def stop(self) -> int | None:
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        code, self.proc = self.proc.returncode, None
+        return code
+
+    def kill(self) -> None:
+        """kill -9: no clean shutdown."""
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+class BotProcess(ChildProcess):
     """`python -m bot` against the fake Bot API; its log goes to a file."""
 
     def __init__(self, api: FakeBotAPI, data_dir: Path, log_path: Path, *,
@@ -80,38 +120,9 @@ class BotProcess:
         return origin + timedelta(seconds=time.monotonic() - began)
 
     def start(self) -> None:
-        with self.log_path.open("ab") as log:
-            env = {**self._env, START_VARIABLE: self.clock().isoformat()}
-            self.proc = subprocess.Popen([sys.executable, "-m", "tests.clocked_bot"], cwd=REPO,
-                                         env=env, stdout=log, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL,
-                                         preexec_fn=self._preexec_fn)
+        self._launch(self._env, self.clock(), self._preexec_fn)
         try:
             self.api.wait_until_polling(timeout=20)
         except TimeoutError:
             self.stop()
             raise TimeoutError(f"the bot did not start polling; its log:\n{self.log()}") from None
-
-    def stop(self) -> int | None:
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        code = self.proc.returncode
-        self.proc = None
-        return code
-
-    def kill(self) -> None:
-        """kill -9: no clean shutdown."""
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait()
-            self.proc = None
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

@@ -13,9 +13,7 @@ import contextlib
 import http.server
 import io
 import os
-import signal
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -28,8 +26,7 @@ from typing import Any
 import pytest
 from nio import AsyncClient, ErrorResponse, RoomCreateResponse, SyncResponse, UploadResponse
 
-from tests.bot_process import E2E_NOW, REPO, bot_env
-from tests.clocked_bot import START_VARIABLE
+from tests.bot_process import E2E_NOW, ChildProcess, bot_env
 from tests.matrix_server import Synapse, User, synapse_python
 
 RUNNING = "apbot is running as"
@@ -163,7 +160,7 @@ def html(event: dict[str, Any]) -> str:
     return str((event.get("content") or {}).get("formatted_body", ""))
 
 
-class MatrixBot:
+class MatrixBot(ChildProcess):
     """`python -m bot` on Matrix (via tests.clocked_bot), its log in a file."""
 
     def __init__(self, server: Synapse, bot: User, data_dir: Path, log_path: Path,
@@ -185,41 +182,14 @@ class MatrixBot:
         """Start, and wait until its first sync is done (it says it is running)."""
         offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         clock = self.now.timestamp() + (time.monotonic() - self.began)
-        moment = datetime.fromtimestamp(clock, self.now.tzinfo).isoformat()
-        with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "tests.clocked_bot"], cwd=REPO,
-                                         env={**self.env, START_VARIABLE: moment},
-                                         stdout=log, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL)
+        moment = datetime.fromtimestamp(clock, self.now.tzinfo)
+        proc = self._launch(self.env, moment)
         deadline = time.monotonic() + timeout
         while RUNNING not in self.log()[offset:]:
-            if self.proc.poll() is not None or time.monotonic() > deadline:
+            if proc.poll() is not None or time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError(f"the bot did not start; its log:\n{self.log()}")
             time.sleep(0.05)
-
-    def stop(self) -> int | None:
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        code, self.proc = self.proc.returncode, None
-        return code
-
-    def kill(self) -> None:
-        """kill -9: no clean shutdown."""
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait()
-            self.proc = None
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
 Hold = Callable[[str, str], bool]  # (method, path) → hold this request
