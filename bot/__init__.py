@@ -1,1 +1,1 @@
-"""apbot's conversation layer and front-ends (console, Telegram)."""
+"""apbot's conversation layer and its front-ends (console, Telegram, Matrix)."""
