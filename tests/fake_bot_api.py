@@ -12,7 +12,8 @@ Only the standard library is used: a ``ThreadingHTTPServer`` runs in a
 background thread and one ``threading.Condition`` guards all shared state, so
 tests can block on it (``wait_for``) instead of sleeping.
 
-Wire format notes (python-telegram-bot 22 with the httpx backend):
+Wire format notes (python-telegram-bot 22 with the httpx backend; apbot's aiohttp transport,
+`bot/frontends/telegram/transport.py`, writes the same):
 
 * Without files, the request body is ``application/x-www-form-urlencoded``.
   Every value is a string: ``str`` values are sent verbatim, everything else

@@ -8,6 +8,7 @@ and the client's own `receive_response`, as its `sync` does); joins are recorded
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from nio import ErrorResponse, JoinResponse, RoomLeaveResponse, SyncResponse
+from nio import ErrorResponse, JoinResponse, RoomLeaveResponse, SyncResponse, WhoamiResponse
 
 from bot.access import served_chats, team_chat
 from bot.commands import COMMANDS
@@ -279,3 +280,36 @@ async def test_admins_without_a_direct_chat_are_told_in_the_team_room(make: Any)
     await receive(f.front, sync(join={TEAM: joined_room(ME, ANNA, BERT),
                                       OTHER: joined_room(ME, BERT)}))
     assert await backup_notice_goes_to(f) == [TEAM]
+
+
+# -- an outgoing proxy ----------------------------------------------------------------
+
+
+async def test_the_homeserver_is_reached_through_the_proxy_the_environment_names(
+        make: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[str] = []
+
+    async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.append((await reader.readuntil(b"\r\n\r\n")).split(b"\r\n")[0].decode())
+        writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")  # the tunnel
+        seen.append((await reader.readuntil(b"\r\n\r\n")).split(b"\r\n")[0].decode())
+        body = json.dumps({"user_id": ME}).encode()
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(proxy, "127.0.0.1", 0)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    front = make().front
+    try:
+        response = await asyncio.wait_for(front.client.whoami(), 10)
+    finally:
+        await front.client.close()
+        server.close()
+    assert isinstance(response, WhoamiResponse) and response.user_id == ME
+    # The homeserver (http://127.0.0.1:9, where nothing listens) only through the proxy:
+    assert seen[0] == "CONNECT 127.0.0.1:9 HTTP/1.1"
+    assert seen[1].startswith("GET /_matrix/client/") and "whoami" in seen[1]

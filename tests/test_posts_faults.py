@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 from telegram import Bot as TelegramBot
 from telegram.constants import ParseMode
@@ -26,6 +25,7 @@ from telegram.error import ChatMigrated, NetworkError, TimedOut
 from bot.cli.posts import UsageError, schedule_text
 from bot.frontends.telegram.limits import TelegramLimits
 from bot.frontends.telegram.sending import ButtonData, Sender
+from bot.frontends.telegram.transport import AnswerLost
 from bot.messages import Context
 from bot.post_scheduler import PostScheduler
 from bot.settings import Settings
@@ -476,9 +476,9 @@ def test_telegram_publisher_splits_what_telegram_cannot_take_at_once() -> None:
 
 
 @pytest.mark.parametrize("error", [
-    caused_by(TimedOut(), httpx.ReadTimeout("slow")),
-    caused_by(NetworkError("httpx.RemoteProtocolError: closed"),
-              httpx.RemoteProtocolError("closed")),
+    caused_by(TimedOut(), AnswerLost("SocketTimeoutError: slow")),
+    caused_by(NetworkError("aiohttp.ServerDisconnectedError: closed"),
+              AnswerLost("ServerDisconnectedError: closed")),
 ])
 async def test_a_lost_answer_is_not_retried_at_once(error: Exception) -> None:
     fake = FakeTelegramBot(error, error)

@@ -13,10 +13,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from telegram import Update
-from telegram.ext import Application, ApplicationBuilder
+from telegram.ext import Application
 from telegram.request import BaseRequest, RequestData
 
-import bot.frontends.telegram.app
 from bot.commands import COMMANDS
 from bot.core import SORRY, Core
 from bot.frontends.telegram.addressing import PRIVACY_HINT
@@ -133,13 +132,9 @@ def fake() -> FakeRequest:
 
 
 @pytest.fixture
-async def app(core: Core, fake: FakeRequest,
-              monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Application]:  # type: ignore[type-arg]
-    # build_application() takes no request object, so the builder it uses gets one
-    # that talks to the fake; everything else is the module's own wiring.
-    monkeypatch.setattr(bot.frontends.telegram.app, "ApplicationBuilder",
-                        lambda: ApplicationBuilder().request(fake).get_updates_request(fake))
-    application = build_application(core, clock=lambda: NOW)
+async def app(core: Core, fake: FakeRequest) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    # The module's own wiring, over requests that talk to the fake.
+    application = build_application(core, clock=lambda: NOW, transport=(fake, fake))
     async with application:
         await register_menu(application)
         fake.calls.clear()
@@ -183,11 +178,9 @@ async def say(app: Application, text: str, **fields: Any) -> dict[str, Any]:  # 
 
 
 async def test_register_menu_learns_identity_and_sets_the_commands(
-    core: Core, fake: FakeRequest, monkeypatch: pytest.MonkeyPatch
+    core: Core, fake: FakeRequest
 ) -> None:
-    monkeypatch.setattr(bot.frontends.telegram.app, "ApplicationBuilder",
-                        lambda: ApplicationBuilder().request(fake).get_updates_request(fake))
-    application = build_application(core)
+    application = build_application(core, transport=(fake, fake))
     async with application:
         assert application.updater is None, "apbot's own loop fetches the updates"
         await register_menu(application)

@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 from collections.abc import Awaitable
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -46,6 +47,7 @@ from nio import (
 
 from bot.access import is_admin, served_chats, team_chat
 from bot.core import SORRY, Core, is_workbook
+from bot.frontends import event_loop
 from bot.frontends.calendar_server import CalendarServer, start_calendar_server
 from bot.frontends.inbox import MAX_ATTEMPTS, Event, Inbox
 from bot.frontends.matrix.events import (
@@ -58,6 +60,7 @@ from bot.frontends.matrix.events import (
     replied_text,
 )
 from bot.frontends.matrix.sending import MATRIX, MatrixPublisher, MatrixSendError, Sender
+from bot.frontends.proxy import proxy_for
 from bot.frontends.stopping import Stopping, pause, stop_on_signals, unless_stopping
 from bot.logs import add_secret
 from bot.messages import ButtonPress, Clock, Context, Incoming, Reply, SentFile
@@ -93,7 +96,7 @@ class LoginRejected(Exception):
 
 def run_matrix(core: Core, clock: Clock) -> None:
     """Serve until SIGINT/SIGTERM; LoginRejected when the homeserver refuses us."""
-    asyncio.run(_serve_until_signal(core, clock))
+    event_loop.run(_serve_until_signal(core, clock))
 
 
 async def _serve_until_signal(core: Core, clock: Clock) -> None:
@@ -122,7 +125,8 @@ class MatrixFrontend:
         config = AsyncClientConfig(max_limit_exceeded=0, max_timeouts=None,
                                    request_timeout=60, store_sync_tokens=False)
         self.client = AsyncClient(settings.matrix_homeserver, settings.matrix_user,
-                                  config=config)
+                                  config=config,
+                                  proxy=proxy_for(settings.matrix_homeserver, os.environ))
         self.me = settings.matrix_user
         self.sender = Sender(self.client)
         self.scheduler: PostScheduler | None = None

@@ -18,6 +18,7 @@ from telegram.ext import (
     ContextTypes,
     TypeHandler,
 )
+from telegram.request import BaseRequest
 
 from bot.access import team_chat
 from bot.core import SORRY, Core, is_workbook
@@ -28,6 +29,7 @@ from bot.frontends.telegram.addressing import PRIVACY_HINT, read_addressing
 from bot.frontends.telegram.limits import TelegramLimits
 from bot.frontends.telegram.members import Members
 from bot.frontends.telegram.sending import TELEGRAM, ButtonData, Sender
+from bot.frontends.telegram.transport import AiohttpRequest
 from bot.messages import ButtonPress, Clock, Incoming, Reply, SentFile, system_clock
 from bot.post_scheduler import PostScheduler
 from bot.posts import compose
@@ -46,6 +48,7 @@ CALENDAR = "calendar"
 PRELOAD = "preload"
 TRACKING = "tracking"  # the inbox entry being handled, if it came through the inbox
 USERNAME = "username"  # the bot's @name without "@", from getMe
+TRANSPORT = "transport"  # the two connection pools (replies and posts; getUpdates)
 # The day's chart is read this long after start-up, not before the first getUpdates:
 # with a long history the reading takes a while (0.3 s at 50,000 reports).
 PRELOAD_AFTER = 1.0
@@ -341,8 +344,15 @@ def file_url_of(api_base_url: str) -> str:
     return f"{head}/file/bot" if sep else api_base_url.rstrip("/") + "/file/bot"
 
 
-def build_application(core: Core, clock: Clock | None = None) -> Application:  # type: ignore[type-arg]
-    """The bot, its handlers and its sender; fetching updates is in `polling`."""
+def build_application(
+        core: Core, clock: Clock | None = None,
+        transport: tuple[BaseRequest, BaseRequest] | None = None,
+) -> Application:  # type: ignore[type-arg]
+    """The bot, its handlers and its sender; fetching updates is in `polling`.
+
+    `transport`: the requests for everything but getUpdates, and for getUpdates; by
+    default aiohttp's (`transport.py`).
+    """
     settings = core.ctx.settings
     if not settings.token:
         raise ValueError("no token")
@@ -350,6 +360,8 @@ def build_application(core: Core, clock: Clock | None = None) -> Application:  #
     # Retry-after as a timedelta, as python-telegram-bot 23 will have it (no warning).
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     limits = TelegramLimits()
+    if transport is None:
+        transport = (AiohttpRequest(), AiohttpRequest(connection_pool_size=1))
     app = (
         ApplicationBuilder()
         .token(settings.token)
@@ -358,6 +370,9 @@ def build_application(core: Core, clock: Clock | None = None) -> Application:  #
         .base_file_url(file_url_of(settings.api_base_url))
         # Keeps replies and posts within Telegram's limits (30/s, 20/min per group).
         .rate_limiter(limits)
+        # HTTP in C (aiohttp) instead of httpx's pure Python: see transport.py.
+        .request(transport[0])
+        .get_updates_request(transport[1])
         # No Updater: it acknowledges a batch before the updates are handled. apbot's
         # own loop keeps each batch in the inbox first (bot/frontends/telegram/polling.py).
         .updater(None)
@@ -365,6 +380,7 @@ def build_application(core: Core, clock: Clock | None = None) -> Application:  #
         .build()
     )
     app.bot_data[CORE] = core
+    app.bot_data[TRANSPORT] = transport
     app.bot_data[CLOCK] = clock or system_clock(settings.timezone)
     app.bot_data[SENDER] = Sender(app.bot, limits, ButtonData(core.ctx.store,
                                                               app.bot_data[CLOCK]))

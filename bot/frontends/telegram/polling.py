@@ -22,11 +22,13 @@ from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, Tel
 from telegram.ext import Application
 
 from bot.core import Core
+from bot.frontends import event_loop
 from bot.frontends.inbox import MAX_ATTEMPTS, Event, Inbox
 from bot.frontends.stopping import Stopping, pause, stop_on_signals, unless_stopping
 from bot.frontends.telegram.app import (
     SENDER,
     TRACKING,
+    TRANSPORT,
     Tracking,
     build_application,
     hand_out_notices,
@@ -56,7 +58,7 @@ class TokenRejected(Exception):
 
 def run_telegram(core: Core, clock: Clock) -> None:
     """Serve until SIGINT/SIGTERM; TokenRejected when Telegram refuses the token."""
-    asyncio.run(_serve_until_signal(core, clock))
+    event_loop.run(_serve_until_signal(core, clock))
 
 
 async def _serve_until_signal(core: Core, clock: Clock) -> None:
@@ -73,10 +75,15 @@ async def _serve_until_signal(core: Core, clock: Clock) -> None:
 async def serve(app: Application, inbox: Inbox, stopping: asyncio.Event,  # type: ignore[type-arg]
                 grace: float = SHUTDOWN_GRACE) -> None:
     """Connect, answer what the inbox still holds, then fetch and answer until `stopping`."""
+    connected = False
     try:
         await _connect(app, stopping)
+        connected = True
     except Stopping:
         return
+    finally:
+        if not connected:  # stopped, or the token refused
+            await _close_transport(app)
     try:
         await on_start(app)
         for event in inbox.pending():
@@ -103,6 +110,14 @@ async def serve(app: Application, inbox: Inbox, stopping: asyncio.Event,  # type
         await stop_posting(app, grace)
         await app.bot_data[SENDER].close(grace)
         await app.shutdown()
+        await _close_transport(app)
+
+
+async def _close_transport(app: Application) -> None:  # type: ignore[type-arg]
+    """Close the connection pools also when getMe never answered: python-telegram-bot
+    closes them only for a bot it initialized."""
+    for request in app.bot_data[TRANSPORT]:
+        await request.shutdown()
 
 
 def _readable(app: Application, raw: list[dict[str, Any]]) -> dict[str, Update]:  # type: ignore[type-arg]

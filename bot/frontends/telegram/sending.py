@@ -24,6 +24,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile,
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
 
+from bot.frontends.telegram.transport import AnswerLost
 from bot.messages import Attachment, Clock, Frontend, Reply
 from bot.render.format import TELEGRAM_LIMIT, split_message
 from workflows.ids import ChatId, MessageId
@@ -354,17 +355,13 @@ class Sender:
             raise ChatMoved(str(err.new_chat_id)) from err
 
     async def _publish_once(self, chat_id: ChatId, part: str) -> None:
-        import httpx
-
         from workflows.schedule import DeliveryUnknown
 
-        maybe_delivered = (httpx.ReadTimeout, httpx.WriteTimeout, httpx.ReadError,
-                           httpx.WriteError, httpx.RemoteProtocolError)
         try:
             await self.bot.send_message(telegram_chat(chat_id), part, parse_mode=ParseMode.HTML,
                                         read_timeout=self.READ_TIMEOUT)
         except (TimedOut, NetworkError) as err:
-            if isinstance(err.__cause__, maybe_delivered):
+            if isinstance(err.__cause__, AnswerLost):
                 raise DeliveryUnknown(str(err) or type(err).__name__) from err
             raise
 
