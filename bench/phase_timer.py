@@ -10,6 +10,7 @@ file named by `APBOT_PHASES_OUT`.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import inspect
 import json
@@ -54,11 +55,15 @@ def _endpoint(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
 
 
 def main() -> None:
+    from telegram.request import HTTPXRequest
+
     import bot.core
     import bot.frontends.telegram.polling as polling
-    from bot.frontends.telegram.transport import AiohttpRequest
 
-    _timed(AiohttpRequest, "do_request", "http", _endpoint)
+    _timed(HTTPXRequest, "do_request", "http", _endpoint)  # (the bot before transport.py)
+    with contextlib.suppress(ImportError):
+        from bot.frontends.telegram.transport import AiohttpRequest
+        _timed(AiohttpRequest, "do_request", "http", _endpoint)
     _timed(polling, "handle", "handle")
     _timed(bot.core.Core, "handle", "core")
     _timed(os, "fsync", "fsync")
